@@ -1,0 +1,24 @@
+// gRPC errors raised by handlers; the server turns them into call statuses.
+import {status} from '@grpc/grpc-js';
+
+export class RpcError extends Error {
+  readonly code: number;
+
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export const invalidArgument = (message: string) => new RpcError(status.INVALID_ARGUMENT, message);
+export const notFound = (message: string) => new RpcError(status.NOT_FOUND, message);
+export const alreadyExists = (message: string) => new RpcError(status.ALREADY_EXISTS, message);
+export const failedPrecondition = (message: string) => new RpcError(status.FAILED_PRECONDITION, message);
+export const aborted = (message: string) => new RpcError(status.ABORTED, message);
+export const permissionDenied = (message: string) => new RpcError(status.PERMISSION_DENIED, message);
+export const unimplemented = (message: string) => new RpcError(status.UNIMPLEMENTED, message);
+
+/** The status name for a code, e.g. 14 -> 'UNAVAILABLE'. */
+export function statusName(code: number): string {
+  return Object.entries(status).find(([, value]) => value === code)?.[0] ?? String(code);
+}

@@ -1,0 +1,168 @@
+// The Cloud Run emulator's public API: a real gRPC server speaking the Cloud
+// Run Admin API v2 (Jobs, Executions, Tasks), google.longrunning.Operations and
+// Cloud Logging v2, whose jobs run their container's command as local processes.
+import {Clock} from './clock.ts';
+import {createExecution, newExecutionId} from './executions.ts';
+import {type Faults, FaultInjector} from './faults.ts';
+import {Iam} from './iam.ts';
+import {checkExecutionToken} from './jobs.ts';
+import {LogStore} from './logging.ts';
+import {jobPath, parseJobName} from './names.ts';
+import {Operations} from './operations.ts';
+import {Protos, type Message} from './protos.ts';
+import type {ImageConfig, Runtime} from './runtime.ts';
+import {type RecordedCall, RpcServer} from './server.ts';
+import {executionsService} from './services/executions.ts';
+import {jobsService, storeJob} from './services/jobs.ts';
+import {loggingService} from './services/logging.ts';
+import {operationsService} from './services/operations.ts';
+import {tasksService} from './services/tasks.ts';
+import {Store} from './store.ts';
+import {jobSpec} from './validation.ts';
+
+export type {FaultRule, Faults} from './faults.ts';
+export type {ImageConfig} from './runtime.ts';
+export type {RecordedCall} from './server.ts';
+
+export interface EmulatorOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** The cwd of task processes whose container sets no working_dir; default process.cwd(). */
+  workdir?: string;
+  /** A local "registry": image -> its ENTRYPOINT (command) and CMD (args). When given, images not listed are missing. */
+  images?: Record<string, ImageConfig>;
+  /** Secret Manager versions: 'projects/P/secrets/NAME/versions/V' (V may be 'latest') -> value. */
+  secrets?: Record<string, string>;
+  /** TailLogEntries' default buffer window; default 2000 ms, as logging.proto says. */
+  logBufferMs?: number;
+  /** SIGTERM -> SIGKILL grace when a task attempt is cancelled or times out; default 10000 ms. */
+  killGraceMs?: number;
+  /** Called once for every call when it is answered (the CLI logs these). */
+  onCall?: (call: RecordedCall) => void;
+}
+
+export interface Emulator {
+  /** 'host:port' */
+  readonly address: string;
+  readonly port: number;
+  /** Every RPC received, in order of arrival. */
+  readonly calls: RecordedCall[];
+  /** Calls to a method by short ('RunJob') or full ('google.cloud.run.v2.Jobs/RunJob') name. */
+  callsTo(method: string): RecordedCall[];
+  faults: Faults;
+  /** Every call needing `permission` fails with PERMISSION_DENIED from now on. */
+  denyPermission(permission: string): void;
+  /** Creates or replaces a job as if someone else had (a full Job message, `name` its full resource name). */
+  putJob(job: object): object;
+  getJob(name: string): object | undefined;
+  /** Stored (not deleted) executions, newest first, of one job or of all. */
+  executions(jobName?: string): object[];
+  /** Runs a job out of band, as gcloud or the console would; returns the execution's full name. */
+  startExecution(jobName: string, overrides?: object): string;
+  /** Every LogEntry written, in write order. */
+  logEntries(): object[];
+  /** Kills running task processes (SIGKILL) and closes the server. */
+  stop(): Promise<void>;
+}
+
+class CloudRunEmulator implements Emulator {
+  readonly calls: RecordedCall[] = [];
+  readonly faults = new FaultInjector();
+  readonly #iam = new Iam();
+  readonly #rt: Runtime;
+  readonly #server: RpcServer;
+  #address = '';
+  #port = 0;
+
+  constructor(options: EmulatorOptions) {
+    const clock = new Clock();
+    const protos = new Protos();
+    this.#rt = {
+      options: {
+        workdir: options.workdir ?? process.cwd(),
+        images: options.images,
+        secrets: options.secrets ?? {},
+        logBufferMs: options.logBufferMs ?? 2000,
+        killGraceMs: options.killGraceMs ?? 10_000,
+      },
+      clock,
+      store: new Store(),
+      logs: new LogStore(clock),
+      operations: new Operations(),
+      protos,
+    };
+    const services = [jobsService, executionsService, tasksService, operationsService, loggingService].map(service =>
+      service(this.#rt),
+    );
+    this.#server = new RpcServer(services, protos, {
+      faults: this.faults,
+      iam: this.#iam,
+      arrived: call => this.calls.push(call),
+      answered: call => options.onCall?.(call),
+    });
+  }
+
+  async listen(host: string, port: number): Promise<void> {
+    this.#port = await this.#server.listen(host, port);
+    this.#address = `${host}:${this.#port}`;
+  }
+
+  get address(): string {
+    return this.#address;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  callsTo(method: string): RecordedCall[] {
+    return this.calls.filter(call => call.method === method || call.short === method);
+  }
+
+  denyPermission(permission: string): void {
+    this.#iam.deny(permission);
+  }
+
+  putJob(job: object): object {
+    const input = job as Message;
+    const name = parseJobName(input.name, 'job.name');
+    const spec = jobSpec(input, !this.#rt.store.jobs.has(jobPath(name)));
+    checkExecutionToken(this.#rt, name, spec);
+    return structuredClone(storeJob(this.#rt, name, spec).record.job);
+  }
+
+  getJob(name: string): object | undefined {
+    const record = this.#rt.store.jobs.get(name);
+    return record && structuredClone(record.job);
+  }
+
+  executions(jobName?: string): object[] {
+    return [...this.#rt.store.executions.values()]
+      .filter(record => !record.deleted && (!jobName || jobPath(record.name) === jobName))
+      .sort((a, b) => b.seq - a.seq)
+      .map(record => structuredClone(record.execution));
+  }
+
+  startExecution(jobName: string, overrides?: object): string {
+    const name = parseJobName(jobName, 'jobName');
+    const job = this.#rt.store.job(name);
+    return createExecution(this.#rt, job, newExecutionId(this.#rt, name), overrides as Message | undefined).execution.name;
+  }
+
+  logEntries(): object[] {
+    return this.#rt.logs.entries().map(entry => structuredClone(entry.entry));
+  }
+
+  async stop(): Promise<void> {
+    this.#server.stop();
+    await Promise.all([...this.#rt.store.executions.values()].map(record => record.run.kill()));
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = new CloudRunEmulator(options);
+  await emulator.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return emulator;
+}

@@ -1,0 +1,82 @@
+// The Cloud Logging side of task execution: every line a task writes becomes a
+// google.logging.v2.LogEntry, shaped as Cloud Run writes them for jobs.
+import {type Clock, timestamp} from './clock.ts';
+import {randomHex} from './ids.ts';
+import type {Message} from './protos.ts';
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
+/** Where a line came from: one attempt of one task. */
+export interface TaskLogSource {
+  project: string;
+  location: string;
+  job: string;
+  execution: string;
+  taskIndex: number;
+  attempt: number;
+  instanceId: string;
+}
+
+export interface StoredEntry {
+  seq: number;
+  project: string;
+  nanos: bigint;
+  entry: Message;
+}
+
+const LOG_IDS: Record<LogStream, string> = {
+  stdout: 'run.googleapis.com%2Fstdout',
+  stderr: 'run.googleapis.com%2Fstderr',
+  system: 'run.googleapis.com%2Fvarlog%2Fsystem',
+};
+
+/** Cloud Run writes stdout at DEFAULT and stderr at ERROR severity. */
+export const STREAM_SEVERITY = {stdout: 'DEFAULT', stderr: 'ERROR'} as const;
+
+export class LogStore {
+  readonly #clock: Clock;
+  readonly #entries: StoredEntry[] = [];
+  readonly #listeners = new Set<(entry: StoredEntry) => void>();
+  readonly #insertIdPrefix = randomHex(4);
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  write(source: TaskLogSource, stream: LogStream, severity: string, text: string): void {
+    const micros = this.#clock.nowMicros();
+    const seq = this.#entries.length + 1;
+    const entry: Message = {
+      logName: `projects/${source.project}/logs/${LOG_IDS[stream]}`,
+      resource: {
+        type: 'cloud_run_job',
+        labels: {project_id: source.project, job_name: source.job, location: source.location},
+      },
+      labels: {
+        'run.googleapis.com/execution_name': source.execution,
+        'run.googleapis.com/task_index': String(source.taskIndex),
+        'run.googleapis.com/task_attempt': String(source.attempt),
+        instanceId: source.instanceId,
+      },
+      textPayload: text,
+      severity,
+      timestamp: timestamp(micros),
+      receiveTimestamp: timestamp(micros),
+      // Zero-padded, so insert ids sort in write order as timestamps do.
+      insertId: `${this.#insertIdPrefix}${seq.toString(16).padStart(12, '0')}`,
+    };
+    const stored = {seq, project: source.project, nanos: BigInt(micros) * 1000n, entry};
+    this.#entries.push(stored);
+    for (const listener of this.#listeners) listener(stored);
+  }
+
+  entries(): readonly StoredEntry[] {
+    return this.#entries;
+  }
+
+  /** Calls `listener` with every entry written from now on; returns the unsubscribe function. */
+  subscribe(listener: (entry: StoredEntry) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
