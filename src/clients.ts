@@ -1,0 +1,84 @@
+import {v2 as run, protos} from '@google-cloud/run';
+import {grpc, type ClientOptions} from 'google-gax';
+import {InputError} from './parse.ts';
+
+export type Job = protos.google.cloud.run.v2.IJob;
+export type Execution = protos.google.cloud.run.v2.IExecution;
+export type Task = protos.google.cloud.run.v2.ITask;
+export type Operation = protos.google.longrunning.IOperation;
+
+/**
+ * clientOptions points every client at Cloud Run, or at an emulator when `emulatorHost`
+ * (CLOUD_RUN_EMULATOR_HOST) is set: plaintext gRPC with no credentials. The universe domain
+ * is given so that no credential discovery (and no metadata-server probe) runs at start-up.
+ */
+export function clientOptions(emulatorHost: string | undefined): ClientOptions {
+  if (emulatorHost === undefined || emulatorHost === '') return {universeDomain: 'googleapis.com'};
+  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(emulatorHost);
+  if (!match) throw new InputError(`CLOUD_RUN_EMULATOR_HOST must be HOST:PORT, got "${emulatorHost}"`);
+  return {
+    apiEndpoint: match[1].replace(/^\[|\]$/g, ''),
+    port: Number(match[2]),
+    sslCreds: grpc.credentials.createInsecure(),
+    universeDomain: 'googleapis.com',
+  };
+}
+
+type OperationsStub = {
+  waitOperation(
+    request: {name: string; timeout: {seconds: number}},
+    metadata: grpc.Metadata,
+    options: {deadline: Date},
+    callback: (err: grpc.ServiceError | null, op?: Operation) => void,
+  ): void;
+};
+
+/** The Cloud Run clients a run needs, closed together so the process can exit promptly. */
+export class CloudRun {
+  readonly jobs: run.JobsClient;
+  readonly executions: run.ExecutionsClient;
+  readonly tasks: run.TasksClient;
+
+  readonly emulated: boolean;
+
+  constructor(options: ClientOptions) {
+    this.emulated = Boolean(options.sslCreds);
+    this.jobs = new run.JobsClient(options);
+    this.executions = new run.ExecutionsClient(options);
+    this.tasks = new run.TasksClient(options);
+  }
+
+  /**
+   * authenticate loads the credentials before any call. A client that finds none on its own
+   * first call leaves a rejected promise unhandled inside the library and crashes the process.
+   */
+  async authenticate(): Promise<void> {
+    if (!this.emulated) await this.jobs.auth.getClient();
+  }
+
+  /** projectId is the credentials' project, for when no input or variable names one. */
+  projectId(): Promise<string> {
+    return this.jobs.getProjectId();
+  }
+
+  /**
+   * waitOperation long-polls google.longrunning.Operations.WaitOperation, which the generated
+   * clients' methods do not expose, through the operations stub they build anyway: it answers
+   * as soon as the operation is done, so completion is noticed at once without polling often.
+   */
+  async waitOperation(name: string, timeoutSeconds: number): Promise<Operation> {
+    const stub = (await this.jobs.operationsClient.operationsStub) as unknown as OperationsStub;
+    const metadata = new grpc.Metadata();
+    metadata.set('x-goog-request-params', `name=${encodeURIComponent(name)}`);
+    const deadline = new Date(Date.now() + (timeoutSeconds + 10) * 1000);
+    return new Promise((resolve, reject) =>
+      stub.waitOperation({name, timeout: {seconds: timeoutSeconds}}, metadata, {deadline}, (err, op) =>
+        err ? reject(err) : resolve(op ?? {}),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.jobs.close(), this.executions.close(), this.tasks.close()]);
+  }
+}

@@ -1,0 +1,35 @@
+import * as core from '@actions/core';
+import {fenced} from './sanitize.ts';
+
+/**
+ * Io is everything a run says to the outside world. The action's logic speaks only
+ * through it, so it can run under GitHub Actions, from a terminal or in a test.
+ */
+export interface Io {
+  info(line: string): void;
+  /** untrusted prints lines written by the job, so that none of them can act as a command. */
+  untrusted(lines: string[]): void;
+  warning(message: string): void;
+  /** The one line that says why the run failed; it also makes the run fail. */
+  fail(message: string): void;
+  debug(message: string): void;
+  /** mask hides a value wherever it would be printed later. */
+  mask(value: string): void;
+  output(name: string, value: string | number): void;
+  summary(markdown: string): Promise<void>;
+}
+
+/** githubIo speaks the runner's language: workflow commands, GITHUB_OUTPUT and the step summary. */
+export const githubIo: Io = {
+  info: (line) => core.info(line),
+  untrusted: (lines) => core.info(fenced(lines)),
+  warning: (message) => core.warning(message),
+  fail: (message) => core.setFailed(message),
+  debug: (message) => core.debug(message),
+  mask: (value) => core.setSecret(value),
+  output: (name, value) => core.setOutput(name, value),
+  summary: async (markdown) => {
+    // Outside a runner (a local run) there is no summary file to write to.
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+  },
+};

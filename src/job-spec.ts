@@ -1,0 +1,122 @@
+import {protos} from '@google-cloud/run';
+import type {Job} from './clients.ts';
+import type {Inputs} from './inputs.ts';
+
+type Container = protos.google.cloud.run.v2.IContainer;
+type EnvVar = protos.google.cloud.run.v2.IEnvVar;
+
+const JobMessage = protos.google.cloud.run.v2.Job;
+
+/** The name this action gives itself in Job.client, as gcloud and the console do. */
+export const CLIENT_NAME = 'cloud-run-migrate';
+
+const CLOUDSQL_VOLUME = 'cloudsql';
+const CLOUDSQL_MOUNT = '/cloudsql';
+
+export interface Plan {
+  /** The whole job to send: UpdateJob has no field mask, so it replaces the job with this. */
+  job: Job;
+  /** False when the job already holds exactly what the inputs ask for: no update is needed. */
+  changed: boolean;
+}
+
+/**
+ * planJob merges the fields the action owns into the job as it is, keeping everything else
+ * (volumes, VPC settings, env vars and labels that someone else configured), or builds the
+ * job from scratch when it does not exist yet.
+ */
+export function planJob(existing: Job | undefined, name: string, inputs: Inputs, version: string): Plan {
+  const job: Job = existing ? structuredClone(existing) : {name, template: {template: {containers: [{}]}}};
+  const execution = (job.template ??= {});
+  // One task, run once: a migration is not sharded, and a half-applied one must not be
+  // retried by the platform (the server's default is 3 retries).
+  execution.taskCount = 1;
+  execution.parallelism = 1;
+  const task = (execution.template ??= {});
+  task.maxRetries = inputs.maxRetries;
+  if (inputs.timeoutSeconds !== undefined) task.timeout = {seconds: inputs.timeoutSeconds, nanos: 0};
+  if (inputs.serviceAccount !== undefined) task.serviceAccount = inputs.serviceAccount;
+  if (inputs.vpcConnector !== undefined || inputs.vpcEgress !== undefined) {
+    task.vpcAccess = {
+      ...task.vpcAccess,
+      ...(inputs.vpcConnector && {connector: connectorName(inputs.vpcConnector, name)}),
+      ...(inputs.vpcEgress && {egress: inputs.vpcEgress}),
+    };
+  }
+  task.containers = task.containers?.length ? task.containers : [{}];
+  const container = task.containers[0];
+  if (inputs.image !== undefined) container.image = inputs.image;
+  if (inputs.command !== undefined) container.command = inputs.command;
+  if (inputs.args !== undefined) container.args = inputs.args;
+  container.env = mergeEnv(container.env ?? [], [
+    ...inputs.env.map(({name, value}) => ({name, value})),
+    ...inputs.secrets.map(({name, secret, version}) => ({name, valueSource: {secretKeyRef: {secret, version}}})),
+  ]);
+  if (inputs.memory !== undefined || inputs.cpu !== undefined) {
+    container.resources = {
+      ...container.resources,
+      limits: {
+        ...container.resources?.limits,
+        ...(inputs.memory && {memory: inputs.memory}),
+        ...(inputs.cpu && {cpu: inputs.cpu}),
+      },
+    };
+  }
+  if (inputs.cloudsqlInstances.length > 0) mountCloudSql(task, container, inputs.cloudsqlInstances);
+  if (Object.keys(inputs.labels).length > 0) job.labels = {...job.labels, ...inputs.labels};
+
+  const changed = !existing || !sameSpec(existing, job);
+  job.client = CLIENT_NAME;
+  job.clientVersion = version;
+  return {job, changed};
+}
+
+/** mergeEnv sets each given variable in place, by name, and keeps the others. */
+function mergeEnv(current: EnvVar[], given: EnvVar[]): EnvVar[] {
+  const merged = current.map((v) => given.find((g) => g.name === v.name) ?? v);
+  return [...merged, ...given.filter((g) => !current.some((v) => v.name === g.name))];
+}
+
+function mountCloudSql(
+  task: protos.google.cloud.run.v2.ITaskTemplate,
+  container: Container,
+  instances: string[],
+) {
+  const volumes = (task.volumes ??= []);
+  const volume = volumes.find((v) => v.name === CLOUDSQL_VOLUME);
+  if (volume) volume.cloudSqlInstance = {instances};
+  else volumes.push({name: CLOUDSQL_VOLUME, cloudSqlInstance: {instances}});
+  const mounts = (container.volumeMounts ??= []);
+  if (!mounts.some((m) => m.name === CLOUDSQL_VOLUME)) mounts.push({name: CLOUDSQL_VOLUME, mountPath: CLOUDSQL_MOUNT});
+}
+
+function connectorName(connector: string, jobName: string): string {
+  if (connector.startsWith('projects/')) return connector;
+  const location = jobName.replace(/\/jobs\/[^/]+$/, '');
+  return `${location}/connectors/${connector}`;
+}
+
+/**
+ * sameSpec compares what the action can change, in one canonical form: the API returns
+ * int64 as strings and fills defaults, while the plan holds numbers and only what was set.
+ */
+function sameSpec(a: Job, b: Job): boolean {
+  const canonical = (job: Job) => {
+    const message = JobMessage.toObject(JobMessage.fromObject({labels: job.labels, template: job.template}), {
+      longs: String,
+      enums: String,
+    });
+    return JSON.stringify(sortKeys(message));
+  };
+  return canonical(a) === canonical(b);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}

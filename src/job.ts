@@ -1,0 +1,76 @@
+import {Status} from 'google-gax';
+import type {CloudRun, Job} from './clients.ts';
+import {ActionError, explain, rpcCode} from './errors.ts';
+import {awaitJobOperation, type Waiting} from './execution.ts';
+import type {Inputs, JobRef} from './inputs.ts';
+import type {Io} from './io.ts';
+import {planJob} from './job-spec.ts';
+import {withRetries} from './retry.ts';
+
+export type Located = Required<JobRef>;
+
+export const jobName = (job: Located) => `projects/${job.project}/locations/${job.region}/jobs/${job.name}`;
+
+/** locate completes the job's address with the credentials' project when nothing else named one. */
+export async function locate(job: JobRef, cloud: CloudRun): Promise<Located> {
+  try {
+    await cloud.authenticate();
+  } catch (err) {
+    throw explain(err, 'Loading', 'the credentials');
+  }
+  if (job.project) return {...job, project: job.project};
+  if (cloud.emulated) throw new ActionError('Input "project_id" is required with CLOUD_RUN_EMULATOR_HOST: there are no credentials to take it from.');
+  try {
+    return {...job, project: await cloud.projectId()};
+  } catch (err) {
+    throw explain(err, 'Finding the project of', 'the credentials');
+  }
+}
+
+/**
+ * prepareJob makes the job hold what the inputs ask for and returns it as it now stands.
+ * Nothing is written when the job already matches, or when the inputs leave its spec alone.
+ */
+export async function prepareJob(
+  cloud: CloudRun,
+  job: Located,
+  inputs: Inputs,
+  waiting: Waiting,
+  io: Io,
+  version: string,
+): Promise<Job> {
+  const name = jobName(job);
+  const existing = await withRetries(async () => (await cloud.jobs.getJob({name}))[0], waiting.retry).catch((err) => {
+    if (rpcCode(err) === Status.NOT_FOUND) return undefined;
+    throw explain(err, 'GetJob', name);
+  });
+  if (!inputs.ownsSpec) {
+    if (existing) return existing;
+    throw new ActionError(
+      `Job ${job.name} was not found in project ${job.project}, region ${job.region}. ` +
+        'Set "image" to create it, or check project_id and region.',
+    );
+  }
+  if (!existing && inputs.image === undefined) {
+    throw new ActionError(`Job ${job.name} does not exist in project ${job.project}, region ${job.region}: set "image" to create it.`);
+  }
+  const plan = planJob(existing, name, inputs, version);
+  if (!plan.changed) {
+    io.info(`Job ${job.name} is up to date.`);
+    return existing as Job;
+  }
+  io.info(existing ? `Updating job ${job.name}...` : `Creating job ${job.name}...`);
+  try {
+    // allow_missing makes one call do both create and update; the etag makes a concurrent
+    // change fail this update rather than be overwritten by it.
+    const [op] = await cloud.jobs.updateJob({job: {...plan.job, etag: existing?.etag ?? ''}, allowMissing: true});
+    const updated = await awaitJobOperation(cloud, op.latestResponse, waiting);
+    // The operation's result is not always filled in: read the job back for its new etag.
+    return updated?.etag ? updated : (await cloud.jobs.getJob({name}))[0];
+  } catch (err) {
+    if (rpcCode(err) === Status.ABORTED) {
+      throw new ActionError(`Job ${job.name} was changed by someone else while this run updated it; nothing was run. Run the workflow again.`);
+    }
+    throw explain(err, 'UpdateJob', name);
+  }
+}

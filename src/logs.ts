@@ -1,0 +1,226 @@
+import {setTimeout as sleep} from 'node:timers/promises';
+import {v2 as logging, type protos} from '@google-cloud/logging-api';
+import {Status, type ClientOptions} from 'google-gax';
+import type {Execution} from './clients.ts';
+import {errorMessage, rpcCode} from './errors.ts';
+import {hasStarted} from './outcome.ts';
+import type {Io} from './io.ts';
+import {cleanLine} from './sanitize.ts';
+
+type LogEntry = protos.google.logging.v2.ILogEntry;
+
+const SYSTEM_LOG = 'run.googleapis.com%2Fvarlog%2Fsystem';
+const TASK_LABEL = 'run.googleapis.com/task_index';
+const ATTEMPT_LABEL = 'run.googleapis.com/task_attempt';
+/** The platform's own last line for a task attempt, written to varlog/system when its container ends. */
+const LAST_LINE = /^Container (?:called exit\(\d+\)|terminated on signal \d+)\.$/;
+
+export interface LogSettings {
+  project: string;
+  /** The filter on one execution's entries (resource, job, location, execution label). */
+  filter: string;
+  /** Tail's buffer window: entries are held this long so that they arrive in order. */
+  bufferWindowMs: number;
+  /** Between ListLogEntries pages when Tail cannot be used: the read quota is shared. */
+  pollMs: number;
+  /** After the execution ends, how long to wait at most for its last lines. */
+  graceMs: number;
+  /** Lines kept for the failure tail. */
+  tailLines: number;
+  logsUrl: string;
+}
+
+/**
+ * Follows one execution's log entries into the workflow log while it runs: in order, each
+ * once, from the Tail stream when it can, else from ListLogEntries pages. Logs are best
+ * effort: a failure to read them is one warning and never changes the verdict.
+ */
+export class LogFollower {
+  readonly #client: logging.LoggingServiceV2Client;
+  readonly #settings: LogSettings;
+  readonly #io: Io;
+  readonly #seen = new RecentIds(20_000);
+  readonly #last: string[] = [];
+  /** Per task index, whether the last line printed for it was its container's end. */
+  readonly #exited = new Map<number, boolean>();
+  #newest = '';
+  #stopped = false;
+  #failed = false;
+  #running?: Promise<void>;
+  #stream?: ReturnType<logging.LoggingServiceV2Client['tailLogEntries']>;
+  #wake?: () => void;
+  #multiTask = false;
+
+  constructor(options: ClientOptions, settings: LogSettings, io: Io) {
+    this.#client = new logging.LoggingServiceV2Client(options);
+    this.#settings = settings;
+    this.#io = io;
+  }
+
+  start(taskCount: number): void {
+    this.#multiTask = taskCount > 1;
+    this.#running = this.#follow().catch((err) => this.#giveUp(err));
+  }
+
+  /** The last lines printed, for the failure tail. */
+  lastLines(): string[] {
+    return [...this.#last];
+  }
+
+  /**
+   * finish stops following once the logs have caught up with the execution's end: every
+   * task's last line is the platform's note that its container ended. Lines that come late
+   * are waited for up to the grace period after the execution's completion.
+   */
+  async finish(execution: Execution): Promise<void> {
+    const tasks = hasStarted(execution) ? (execution.taskCount ?? 1) : 0;
+    const caughtUp = () => this.#failed || Array.from({length: tasks}, (_, i) => this.#exited.get(i)).every(Boolean);
+    const completed = Number(execution.completionTime?.seconds ?? 0) * 1000 || Date.now();
+    const deadline = completed + this.#settings.graceMs;
+    // One read now catches up at once, instead of waiting out the tail's buffer window.
+    if (!caughtUp()) await this.#readPages().catch((err) => this.#giveUp(err));
+    while (!caughtUp() && Date.now() < deadline) {
+      // Reading pages: ask for the next one now rather than at the next poll.
+      this.#wake?.();
+      await sleep(Math.min(this.#stream ? 50 : 1000, Math.max(0, deadline - Date.now())));
+    }
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.#stopped = true;
+    this.#stream?.end();
+    this.#stream?.cancel?.();
+    this.#wake?.();
+    await this.#running;
+    await this.#client.close().catch(() => undefined);
+  }
+
+  async #follow(): Promise<void> {
+    try {
+      await this.#tail();
+    } catch (err) {
+      if (this.#stopped) return;
+      if (rpcCode(err) === Status.PERMISSION_DENIED || rpcCode(err) === Status.UNAUTHENTICATED) throw err;
+      this.#io.debug(`Log tail unavailable (${errorMessage(err)}); reading pages instead.`);
+    }
+    this.#stream = undefined;
+    while (!this.#stopped) {
+      await this.#readPages();
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, this.#settings.pollMs).unref();
+      });
+    }
+  }
+
+  /** Streams entries from TailLogEntries until the stream ends; a backfill covers what came before it opened. */
+  async #tail(): Promise<void> {
+    const stream = this.#client.tailLogEntries();
+    this.#stream = stream;
+    const window = this.#settings.bufferWindowMs;
+    stream.write({
+      resourceNames: [`projects/${this.#settings.project}`],
+      filter: this.#settings.filter,
+      bufferWindow: {seconds: Math.floor(window / 1000), nanos: (window % 1000) * 1e6},
+    });
+    const held: LogEntry[] = [];
+    let backfilled = false;
+    stream.on('data', (response: protos.google.logging.v2.ITailLogEntriesResponse) => {
+      const entries = response.entries ?? [];
+      if (backfilled) this.#print(entries);
+      else held.push(...entries);
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('error', (err: Error) => (this.#stopped && rpcCode(err) === Status.CANCELLED ? resolve() : reject(err)));
+      stream.on('end', resolve);
+    });
+    await Promise.race([this.#readPages(), ended]);
+    backfilled = true;
+    this.#print(held.sort(byTime));
+    await ended;
+  }
+
+  /** Reads, page by page, every entry newer than the newest printed. */
+  async #readPages(): Promise<void> {
+    const since = this.#newest ? `\ntimestamp>="${this.#newest}"` : '';
+    let pageToken = '';
+    do {
+      const [entries, , response] = await this.#client.listLogEntries(
+        {
+          resourceNames: [`projects/${this.#settings.project}`],
+          filter: this.#settings.filter + since,
+          orderBy: 'timestamp asc',
+          pageSize: 1000,
+          pageToken,
+        },
+        {autoPaginate: false},
+      );
+      this.#print(entries);
+      pageToken = response?.nextPageToken ?? '';
+    } while (pageToken && !this.#stopped);
+  }
+
+  #print(entries: LogEntry[]): void {
+    const lines: string[] = [];
+    for (const entry of entries) {
+      if (!entry.insertId || this.#seen.has(entry.insertId)) continue;
+      this.#seen.add(entry.insertId);
+      const time = timestamp(entry);
+      if (time > this.#newest) this.#newest = time;
+      const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
+      const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
+      this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
+      const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
+      for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
+    }
+    if (lines.length === 0) return;
+    this.#io.untrusted(lines);
+    this.#last.push(...lines);
+    this.#last.splice(0, Math.max(0, this.#last.length - this.#settings.tailLines));
+  }
+
+  #giveUp(err: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    const denied = rpcCode(err) === Status.PERMISSION_DENIED;
+    const advice = denied
+      ? "The workflow's identity cannot read logs: grant it roles/logging.viewer (logging.logEntries.list) to see them here."
+      : 'Cloud Logging could not be read.';
+    this.#io.warning(`${advice} The verdict still comes from the execution. Logs: ${this.#settings.logsUrl} (${errorMessage(err)})`);
+  }
+}
+
+const attemptSuffix = (entry: LogEntry) => {
+  const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);
+  return attempt > 0 ? `, attempt ${attempt + 1}` : '';
+};
+
+function timestamp(entry: LogEntry): string {
+  const t = entry.timestamp;
+  if (!t) return '';
+  const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+  const nanos = String(t.nanos ?? 0).padStart(9, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${nanos}Z`;
+}
+
+const byTime = (a: LogEntry, b: LogEntry) => (timestamp(a) < timestamp(b) ? -1 : timestamp(a) > timestamp(b) ? 1 : 0);
+
+/** A set that remembers only the most recent ids, so memory stays bounded however long the job prints. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  add(id: string): void {
+    this.#ids.add(id);
+    if (this.#ids.size > this.#limit) this.#ids.delete(this.#ids.values().next().value as string);
+  }
+}

@@ -1,0 +1,151 @@
+import {setTimeout as sleep} from 'node:timers/promises';
+import {CloudRun, clientOptions, type Execution} from './clients.ts';
+import {errorMessage} from './errors.ts';
+import {listTasks, runOverrides, startExecution, waitForExecution, type Started, type Waiting} from './execution.ts';
+import {readInputs, type GetInput, type Inputs} from './inputs.ts';
+import type {Io} from './io.ts';
+import {jobName, locate, prepareJob, type Located} from './job.ts';
+import {consoleUrl, executionLogFilter, logsUrl} from './links.ts';
+import {LogFollower, type LogSettings} from './logs.ts';
+import {judge, seconds, type Outcome} from './outcome.ts';
+import {maskSecrets} from './secrets.ts';
+import type {RetryPolicy} from './retry.ts';
+import {summaryMarkdown, type SummaryFacts} from './summary.ts';
+
+export interface Context {
+  getInput: GetInput;
+  env: Record<string, string | undefined>;
+  io: Io;
+  version: string;
+}
+
+const FAILURE_TAIL_LINES = 20;
+
+/** Time to let the platform schedule and start a task, on top of its own timeout. */
+const START_SLACK_MS = 10 * 60_000;
+
+/**
+ * run is one run of the action: read the inputs, make the job hold what they ask for,
+ * run it once, wait for its verdict and report it. Any failure ends in one line that says
+ * why; the clients are closed whatever happens, so the process exits at once.
+ */
+export async function run({getInput, env, io, version}: Context): Promise<void> {
+  let cloud: CloudRun | undefined;
+  let logs: LogFollower | undefined;
+  try {
+    const inputs = readInputs(getInput, env);
+    maskSecrets(inputs, io);
+    const options = clientOptions(env.CLOUD_RUN_EMULATOR_HOST);
+    cloud = new CloudRun(options);
+    const job = await locate(inputs.job, cloud);
+    const retry = retryPolicy(io);
+    const waiting: Waiting = {retry, deadline: Date.now() + START_SLACK_MS, onProgress: (line) => io.info(line)};
+
+    const target = await prepareJob(cloud, job, inputs, waiting, io, version);
+    const started = await startExecution(cloud, target, runOverrides(inputs));
+    const facts = announce(started, job, inputs, io);
+    if (!inputs.wait) {
+      io.output('status', 'started');
+      io.info(`Not waiting for it (wait: false).`);
+      await io.summary(summaryMarkdown({...facts, status: 'started'}));
+      return;
+    }
+
+    if (inputs.logs) {
+      logs = new LogFollower(options, logSettings(job, facts), io);
+      logs.start(started.execution.taskCount ?? 1);
+    }
+    const finished = await waitForExecution(cloud, started, {...waiting, deadline: waitDeadline(started.execution)});
+    await logs?.finish(finished);
+    const tasks = finished.succeededCount === finished.taskCount ? [] : await listTasks(cloud, finished.name as string, retry);
+    const outcome = judge(finished, tasks);
+    report(finished, outcome, facts, io);
+    if (outcome.status !== 'succeeded') showFailureTail(logs, io);
+    await io.summary(summaryMarkdown({...facts, ...outcomeFacts(finished, outcome)}));
+  } catch (err) {
+    io.debug((err as Error)?.stack ?? String(err));
+    io.fail(errorMessage(err));
+  } finally {
+    await Promise.all([logs?.close(), cloud?.close()]);
+  }
+}
+
+function logSettings(job: Located, facts: SummaryFacts): LogSettings {
+  return {
+    project: job.project,
+    filter: executionLogFilter(job, facts.execution as string),
+    bufferWindowMs: 1000,
+    pollMs: 5000,
+    graceMs: 10_000,
+    tailLines: FAILURE_TAIL_LINES,
+    logsUrl: facts.logsUrl as string,
+  };
+}
+
+/** showFailureTail repeats the job's last lines under the error, where the reader already is. */
+function showFailureTail(logs: LogFollower | undefined, io: Io): void {
+  const lines = logs?.lastLines() ?? [];
+  if (lines.length === 0) return;
+  io.info(`Last ${lines.length} lines of the job's output:`);
+  io.untrusted(lines);
+}
+
+function retryPolicy(io: Io): RetryPolicy {
+  return {
+    budgetMs: 60_000,
+    initialDelayMs: 500,
+    maxDelayMs: 10_000,
+    sleep: (ms) => sleep(ms),
+    random: Math.random,
+    onRetry: (err, delay) => io.debug(`Retrying in ${delay} ms after: ${errorMessage(err)}`),
+  };
+}
+
+/** The wait ends when every attempt of every task could have used its whole timeout, and a margin. */
+function waitDeadline(execution: Execution): number {
+  const template = execution.template;
+  const timeoutMs = Number(template?.timeout?.seconds ?? 600) * 1000;
+  const attempts = (template?.maxRetries ?? 3) + 1;
+  const waves = Math.ceil((execution.taskCount || 1) / (execution.parallelism || execution.taskCount || 1));
+  return Date.now() + timeoutMs * attempts * waves + START_SLACK_MS;
+}
+
+/** announce prints the execution and its links the moment it exists, and sets the outputs known so far. */
+function announce(started: Started, job: Located, inputs: Inputs, io: Io): SummaryFacts {
+  const name = started.execution.name as string;
+  const id = name.split('/').pop() as string;
+  const links = {consoleUrl: consoleUrl(job, id), logsUrl: started.execution.logUri || logsUrl(job, id)};
+  io.info(`Started execution ${id} of job ${job.name}.`);
+  io.info(`Console: ${links.consoleUrl}`);
+  io.info(`Logs: ${links.logsUrl}`);
+  io.output('execution', name);
+  io.output('execution_id', id);
+  io.output('log_url', links.logsUrl);
+  const image = inputs.image ?? started.execution.template?.containers?.[0]?.image ?? undefined;
+  return {job: jobName(job), image, execution: id, status: 'running', ...links};
+}
+
+function outcomeFacts(execution: Execution, outcome: Outcome) {
+  return {
+    status: outcome.status,
+    duration: seconds(execution.startTime ?? execution.createTime, execution.completionTime),
+    exitCode: outcome.exitCode,
+    reason: outcome.status === 'succeeded' ? undefined : outcome.what,
+  };
+}
+
+/** report sets the final outputs and, for a failure, says in one line what happened and where to look. */
+function report(execution: Execution, outcome: Outcome, facts: SummaryFacts, io: Io): void {
+  const {duration} = outcomeFacts(execution, outcome);
+  io.output('status', outcome.status);
+  if (outcome.exitCode !== undefined) io.output('exit_code', outcome.exitCode);
+  if (duration !== undefined) io.output('duration', duration);
+  io.output('succeeded_count', execution.succeededCount ?? 0);
+  io.output('failed_count', execution.failedCount ?? 0);
+  const took = duration === undefined ? '' : ` in ${duration} s`;
+  if (outcome.status === 'succeeded') {
+    io.info(`Execution ${facts.execution} succeeded${took}.`);
+    return;
+  }
+  io.fail(`Execution ${facts.execution} of job ${facts.job.split('/').pop()} ${outcome.what}${took}. Logs: ${facts.logsUrl}`);
+}

@@ -1,0 +1,281 @@
+import assert from 'node:assert/strict';
+import {after, before, describe, it} from 'node:test';
+import {v2 as run} from '@google-cloud/run';
+import {grpc, Status} from 'google-gax';
+import {startEmulator, type Emulator} from '../emulator/index.ts';
+import {ROOT, runAction, type ActionRun} from '../scripts/local-runner.ts';
+
+const PROJECT = 'test-project';
+const REGION = 'us-central1';
+const IMAGE = 'us-docker.pkg.dev/test-project/app/migrate:1';
+const jobPath = (name: string) => `projects/${PROJECT}/locations/${REGION}/jobs/${name}`;
+
+/** A container command that runs a short Node script, the job's "migration". */
+const node = (script: string) => JSON.stringify(['node', '-e', script]);
+
+let emulator: Emulator;
+let executions: run.ExecutionsClient;
+
+before(async () => {
+  emulator = await startEmulator({workdir: ROOT, killGraceMs: 200, logBufferMs: 50});
+  executions = new run.ExecutionsClient({
+    apiEndpoint: '127.0.0.1',
+    port: emulator.port,
+    sslCreds: grpc.credentials.createInsecure(),
+    universeDomain: 'googleapis.com',
+  });
+});
+
+after(async () => {
+  await executions.close();
+  await emulator.stop();
+});
+
+function action(inputs: Record<string, string>, options: Partial<Parameters<typeof runAction>[0]> = {}): Promise<ActionRun> {
+  return runAction({
+    ...options,
+    inputs: {project_id: PROJECT, region: REGION, ...inputs},
+    env: {CLOUD_RUN_EMULATOR_HOST: emulator.address, ...options.env},
+  });
+}
+
+const callsFor = (method: string, job: string) =>
+  emulator.callsTo(method).filter((c) => JSON.stringify(c.request).includes(`jobs/${job}`));
+
+const errors = (result: ActionRun) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+
+function assertNoStackTrace(result: ActionRun) {
+  assert.doesNotMatch(result.log.join('\n'), /^\s+at .+\(.+:\d+:\d+\)$/m, 'no stack trace in the log');
+  assert.equal(result.stderr.trim(), '', 'nothing on stderr');
+}
+
+describe('the action, run from dist/ against the emulator', () => {
+  it('creates a missing job with no retries, one task, and runs it once to success', async () => {
+    const result = await action({job: 'create-me', image: IMAGE, command: node('console.log("migrated")')});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.deepEqual(errors(result), []);
+    assert.equal(result.outputs.status, 'succeeded');
+    assert.equal(result.outputs.exit_code, '0');
+    assert.match(result.outputs.execution, /^projects\/test-project\/locations\/us-central1\/jobs\/create-me\/executions\/create-me-[a-z0-9]{5}$/);
+    assert.equal(result.outputs.execution_id, result.outputs.execution.split('/').pop());
+    assert.match(result.outputs.log_url, /^https:\/\/console\.cloud\.google\.com\/logs\//);
+    assert.match(result.outputs.duration, /^\d+(\.\d)?$/);
+    assert.equal(result.outputs.succeeded_count, '1');
+    assert.equal(result.outputs.failed_count, '0');
+    assert.ok(result.log.includes('Creating job create-me...'));
+    assert.ok(result.log.includes(`Started execution ${result.outputs.execution_id} of job create-me.`));
+    assert.ok(result.log.some((l) => l.startsWith('Console: https://console.cloud.google.com/run/jobs/executions/details/us-central1/')));
+    assert.ok(result.log.some((l) => l.startsWith(`Execution ${result.outputs.execution_id} succeeded in `)));
+    assert.match(result.summary, /\| Status \| ✅ succeeded \|/);
+    assert.match(result.summary, new RegExp(`\\| Image \\| \`${IMAGE}\` \\|`));
+
+    const [update] = callsFor('UpdateJob', 'create-me');
+    assert.equal(update.request.allowMissing ?? update.request.allow_missing, true);
+    assert.equal(callsFor('RunJob', 'create-me').length, 1);
+    const job = emulator.getJob(jobPath('create-me')) as any;
+    assert.equal(job.template.taskCount ?? job.template.task_count, 1);
+    assert.equal(job.template.parallelism, 1);
+    assert.equal(job.template.template.maxRetries ?? job.template.template.max_retries, 0);
+    assertNoStackTrace(result);
+  });
+
+  it('updates an existing job and keeps what someone else configured in it', async () => {
+    emulator.putJob({
+      name: jobPath('keep-others'),
+      labels: {owner: 'platform'},
+      template: {
+        template: {
+          containers: [{image: 'old-image', env: [{name: 'OTHER', value: 'kept'}], volumeMounts: [{name: 'certs', mountPath: '/certs'}]}],
+          volumes: [{name: 'certs', emptyDir: {}}],
+          vpcAccess: {connector: `projects/${PROJECT}/locations/${REGION}/connectors/conn`, egress: 'ALL_TRAFFIC'},
+          maxRetries: 3,
+        },
+      },
+    });
+    const result = await action({
+      job: 'keep-others',
+      image: IMAGE,
+      command: node('process.exit(process.env.OTHER === "kept" && process.env.MINE === "set" ? 0 : 9)'),
+      env_vars: 'MINE=set',
+      labels: 'team=db',
+    });
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.ok(result.log.includes('Updating job keep-others...'));
+    const job = emulator.getJob(jobPath('keep-others')) as any;
+    const task = job.template.template;
+    assert.equal(task.containers[0].image, IMAGE);
+    assert.deepEqual(task.volumes.map((v: any) => v.name), ['certs']);
+    assert.equal(task.vpcAccess?.connector ?? task.vpc_access?.connector, `projects/${PROJECT}/locations/${REGION}/connectors/conn`);
+    assert.deepEqual(task.containers[0].env.map((e: any) => e.name), ['OTHER', 'MINE']);
+    assert.deepEqual({...job.labels}, {owner: 'platform', team: 'db'});
+    assert.equal(task.maxRetries ?? task.max_retries, 0, 'the unsafe default of 3 retries is replaced');
+    const [update] = callsFor('UpdateJob', 'keep-others');
+    assert.ok(update.request.job.etag, 'the update carries the etag it read');
+  });
+
+  it('does not update a job that already holds what the inputs ask for', async () => {
+    const inputs = {job: 'unchanged', image: IMAGE, command: node(''), timeout: '5m'};
+    assert.equal((await action(inputs)).code, 0);
+    const second = await action(inputs);
+    assert.equal(second.code, 0, second.log.join('\n'));
+    assert.ok(second.log.includes('Job unchanged is up to date.'));
+    assert.equal(callsFor('UpdateJob', 'unchanged').length, 1, 'only the first run wrote the job');
+    assert.equal(callsFor('RunJob', 'unchanged').length, 2);
+  });
+
+  it('runs an existing job as it is, with args, env_vars and timeout as overrides of that run', async () => {
+    emulator.putJob({
+      name: jobPath('as-is'),
+      template: {template: {containers: [{image: IMAGE, command: ['node', '-e', 'process.exit(process.argv[1] === "up" && process.env.STAGE === "prod" ? 0 : 4)']}], maxRetries: 0}},
+    });
+    const result = await action({job: 'as-is', args: 'up', env_vars: 'STAGE=prod', timeout: '2m'});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.equal(callsFor('UpdateJob', 'as-is').length, 0);
+    const [runCall] = callsFor('RunJob', 'as-is');
+    const overrides = runCall.request.overrides;
+    assert.deepEqual(overrides.containerOverrides[0].args, ['up']);
+    assert.deepEqual(overrides.containerOverrides[0].env.map((e: any) => [e.name, e.value]), [['STAGE', 'prod']]);
+    assert.equal(String(overrides.timeout.seconds), '120');
+  });
+
+  it('fails the step with the exit code when the migration exits non-zero', async () => {
+    const result = await action({job: 'exits-three', image: IMAGE, command: node('console.error("relation exists"); process.exit(3)')});
+    assert.equal(result.code, 1);
+    assert.equal(result.outputs.status, 'failed');
+    assert.equal(result.outputs.exit_code, '3');
+    assert.equal(result.outputs.failed_count, '1');
+    const id = result.outputs.execution_id;
+    assert.deepEqual(errors(result), [`Execution ${id} of job exits-three exited with code 3 in ${result.outputs.duration} s. Logs: ${result.outputs.log_url}`]);
+    assert.equal(emulator.callsTo('ListTasks').filter((c) => JSON.stringify(c.request).includes(id)).length, 1);
+    assert.match(result.summary, /❌ failed/);
+    assert.match(result.summary, /\| Exit code \| 3 \|/);
+    assertNoStackTrace(result);
+  });
+
+  it('reports timed_out when the task runs past its timeout', async () => {
+    const result = await action({job: 'too-slow', image: IMAGE, command: node('setTimeout(() => {}, 60000)'), timeout: '1s'});
+    assert.equal(result.code, 1);
+    assert.equal(result.outputs.status, 'timed_out');
+    assert.equal(result.outputs.exit_code, undefined);
+    assert.match(errors(result)[0], /^Execution too-slow-\w{5} of job too-slow timed out \(the task timeout was reached\)/);
+  });
+
+  it('reports cancelled, never success, when the execution is cancelled by someone else', async () => {
+    let cancelled: Promise<unknown> | undefined;
+    const result = await action(
+      {job: 'cancelled-elsewhere', image: IMAGE, command: node('setTimeout(() => {}, 60000)')},
+      {
+        onLine: (line) => {
+          if (!cancelled && line.startsWith('Started execution')) {
+            const execution = emulator.executions(jobPath('cancelled-elsewhere'))[0] as {name: string};
+            cancelled = executions.cancelExecution({name: execution.name});
+          }
+        },
+      },
+    );
+    await cancelled;
+    assert.equal(result.code, 1);
+    assert.equal(result.outputs.status, 'cancelled');
+    assert.match(errors(result)[0], /of job cancelled-elsewhere was cancelled/);
+  });
+
+  it('fails with the image named when the image does not exist', async () => {
+    const strict = await startEmulator({workdir: ROOT, images: {[IMAGE]: {command: ['node', '-e', '']}}});
+    try {
+      const result = await runAction({
+        inputs: {job: 'no-image', project_id: PROJECT, image: `${IMAGE}-missing`},
+        env: {CLOUD_RUN_EMULATOR_HOST: strict.address},
+      });
+      assert.equal(result.code, 1);
+      assert.equal(result.outputs.status, 'failed');
+      assert.match(errors(result)[0], /could not start: Image '.*migrate:1-missing' not found/);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('names the missing permission and the role that grants it on PERMISSION_DENIED', async () => {
+    const strict = await startEmulator({workdir: ROOT});
+    strict.denyPermission('run.jobs.run');
+    try {
+      const result = await runAction({
+        inputs: {job: 'denied', project_id: PROJECT, image: IMAGE, command: node('')},
+        env: {CLOUD_RUN_EMULATOR_HOST: strict.address},
+      });
+      assert.equal(result.code, 1);
+      assert.deepEqual(errors(result), [
+        `RunJob ${jobPath('denied')} failed: Permission 'run.jobs.run' denied on resource '${jobPath('denied')}' (or resource may not exist). ` +
+          "The workflow's identity lacks the permission run.jobs.run: grant it roles/run.invoker.",
+      ]);
+      assert.equal(strict.callsTo('RunJob').length, 1, 'RunJob is not retried');
+      assert.equal(strict.executions().length, 0);
+      assertNoStackTrace(result);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('names the project, region and job when the job does not exist and no image is given', async () => {
+    const result = await action({job: 'nowhere'});
+    assert.equal(result.code, 1);
+    assert.deepEqual(errors(result), [
+      `Job nowhere was not found in project ${PROJECT}, region ${REGION}. Set "image" to create it, or check project_id and region.`,
+    ]);
+    assert.equal(callsFor('RunJob', 'nowhere').length, 0);
+  });
+
+  it('refuses bad input before calling Cloud Run at all', async () => {
+    const before = emulator.calls.length;
+    for (const [inputs, message] of [
+      [{job: 'Bad_Name'}, /^Input "job" must be a job name/],
+      [{job: 'bad-env', image: IMAGE, env_vars: 'NOEQUALS'}, /^Input "env_vars" entry 1 is not KEY=VALUE/],
+      [{job: 'bad-args', image: IMAGE, args: '["unclosed"'}, /^Input "args" is not a valid JSON array/],
+      [{job: 'bad-timeout', image: IMAGE, timeout: '10 minutes'}, /^Input "timeout" must be a duration/],
+      [{job: 'bad-wait', image: IMAGE, wait: 'yes'}, /^Input "wait" must be true or false/],
+      [{job: 'bad-label', image: IMAGE, labels: 'run.googleapis.com/x=1'}, /reserves/],
+    ] as const) {
+      const result = await action(inputs);
+      assert.equal(result.code, 1);
+      assert.equal(errors(result).length, 1);
+      assert.match(errors(result)[0], message);
+      assertNoStackTrace(result);
+    }
+    assert.equal(emulator.calls.length, before, 'no call reached the emulator');
+  });
+
+  it('returns as soon as the execution exists with wait: false', async () => {
+    const result = await action({job: 'no-wait', image: IMAGE, command: node('setTimeout(() => {}, 2000)'), wait: 'false'});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.equal(result.outputs.status, 'started');
+    assert.match(result.outputs.execution, /\/executions\/no-wait-\w{5}$/);
+    assert.equal(callsFor('GetExecution', 'no-wait').length, 0);
+  });
+
+  it('rides out transient errors while waiting', async () => {
+    emulator.faults.add({method: 'GetExecution', code: Status.UNAVAILABLE, times: 2});
+    const result = await action({job: 'flaky', image: IMAGE, command: node('setTimeout(() => {}, 300)')});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.equal(result.outputs.status, 'succeeded');
+  });
+
+  it('fails saying the state is unknown, never succeeding, when the execution cannot be read', async () => {
+    emulator.faults.add({method: 'GetExecution', code: Status.PERMISSION_DENIED, message: "Permission 'run.executions.get' denied", times: 1});
+    const result = await action({job: 'unreadable', image: IMAGE, command: node('')});
+    assert.equal(result.code, 1);
+    assert.match(errors(result)[0], /^The state of execution .*unreadable-\w{5} cannot be known .*run\.executions\.get.*; it may still be running\.$/);
+    assert.notEqual(result.outputs.status, 'succeeded');
+  });
+
+  it('masks env_vars values that look like credentials', async () => {
+    const result = await action({
+      job: 'masked',
+      image: IMAGE,
+      command: node('console.log("ok")'),
+      env_vars: 'DB_PASSWORD=hunter2-hunter2\nDATABASE_URL=postgres://app:s3cr3t-pw@db/app\nLOG_LEVEL=info',
+    });
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.ok(result.masks.includes('hunter2-hunter2'));
+    assert.ok(result.masks.includes('s3cr3t-pw'));
+    assert.ok(!result.masks.includes('info'), 'plain values are not masked');
+  });
+});
