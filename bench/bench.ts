@@ -1,6 +1,8 @@
-import {readFileSync, statSync, readdirSync} from 'node:fs';
+import {execFile} from 'node:child_process';
+import {readFileSync, readdirSync, statSync} from 'node:fs';
+import {cpus, totalmem} from 'node:os';
 import {join} from 'node:path';
-import {cpus} from 'node:os';
+import {promisify} from 'node:util';
 import {v2 as run} from '@google-cloud/run';
 import {grpc} from 'google-gax';
 import {startEmulator} from '../emulator/index.ts';
@@ -8,24 +10,27 @@ import {ROOT, runAction} from '../scripts/local-runner.ts';
 
 /**
  * npm run bench: what the action costs on the deploy's critical path, measured against the
- * emulator on this machine. Each figure is the median of several runs of dist/ as shipped.
- *   detection lag   the execution's completion_time to the action's exit
- *   overhead        the action's wall time minus the execution's own run time
- *   cold start      process start to the first RPC
- *   calls / minute  Cloud Run reads while the execution runs
- *   peak memory     the action process's peak resident set
+ * emulator on this machine, each figure the median of several runs of dist/ as shipped, beside
+ * the same figure for the baseline a user would otherwise write (bench/baseline.ts).
+ *
+ * BENCH_RUNS (default 5) runs per job length; BENCH_JOB_SECONDS (default 4,40) the lengths;
+ * BENCH_LOG_MB (default 100) the size of the log-heavy job, 0 to skip it.
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const JOB_SECONDS = (process.env.BENCH_JOB_SECONDS ?? '4').split(',').map(Number);
+const JOB_SECONDS = (process.env.BENCH_JOB_SECONDS ?? '4,40').split(',').map(Number);
+const LOG_MB = Number(process.env.BENCH_LOG_MB ?? 100);
+const PROJECT = 'bench-project';
+const WAIT_CALLS = ['GetExecution', 'WaitOperation', 'GetOperation'];
+const LOG_CALLS = ['ListLogEntries', 'TailLogEntries'];
 
-const median = (values: number[]) => {
+const median = (values: number[]) => percentile(values, 0.5);
+function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
 const ms = (t?: {seconds?: unknown; nanos?: number | null} | null) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
-/** Peak RSS of a process, read from its VmHWM high-water mark until it exits. */
+/** Peak RSS of a process, from its VmHWM high-water mark, read until it exits. */
 function watchPeakRss(pid: number): () => number {
   let peak = 0;
   const read = () => {
@@ -36,18 +41,17 @@ function watchPeakRss(pid: number): () => number {
       // The process has exited: the last reading stands.
     }
   };
-  const timer = setInterval(read, 20);
+  const timer = setInterval(read, 10);
   return () => {
     clearInterval(timer);
     return peak;
   };
 }
 
-function dirSize(dir: string): number {
-  return readdirSync(dir, {recursive: true, withFileTypes: true})
+const dirSize = (dir: string) =>
+  readdirSync(dir, {recursive: true, withFileTypes: true})
     .filter((e) => e.isFile())
     .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
-}
 
 const emulator = await startEmulator({workdir: ROOT});
 const executions = new run.ExecutionsClient({
@@ -62,58 +66,103 @@ interface Sample {
   overheadMs: number;
   coldStartMs: number;
   readsPerMinute: number;
+  logCallsPerMinute: number;
   peakRss: number;
+  logLatencies: number[];
 }
 
-async function sample(jobSeconds: number, index: number): Promise<Sample> {
-  const job = `bench-${jobSeconds}s-${index}`;
+/** A job that prints a timestamped tick every 250 ms for its whole length, so log latency can be read. */
+const tickingJob = (seconds: number) =>
+  JSON.stringify([
+    'node',
+    '-e',
+    `const end = Date.now() + ${seconds * 1000}; const tick = () => { console.log("tick " + Date.now()); if (Date.now() < end) setTimeout(tick, 250); }; tick();`,
+  ]);
+
+async function actionSample(job: string, command: string): Promise<Sample> {
   const before = emulator.calls.length;
+  const latencies: number[] = [];
   let stopWatch = () => 0;
   const result = await runAction({
-    inputs: {
-      job,
-      project_id: 'bench-project',
-      image: 'bench:1',
-      command: JSON.stringify(['node', '-e', `console.log("working"); setTimeout(() => console.log("done"), ${jobSeconds * 1000})`]),
-    },
+    inputs: {job, project_id: PROJECT, image: 'bench:1', command},
     env: {CLOUD_RUN_EMULATOR_HOST: emulator.address},
     onSpawn: (child) => (stopWatch = watchPeakRss(child.pid as number)),
+    onLine: (line) => {
+      const written = /^tick (\d+)$/.exec(line)?.[1];
+      if (written) latencies.push(Date.now() - Number(written));
+    },
   });
   const peakRss = stopWatch();
-  if (result.code !== 0) throw new Error(`run failed:\n${result.log.join('\n')}\n${result.stderr}`);
+  if (result.code !== 0) throw new Error(`run failed:\n${result.log.slice(-20).join('\n')}\n${result.stderr}`);
   const [execution] = await executions.getExecution({name: result.outputs.execution});
   const runMs = ms(execution.completionTime) - ms(execution.createTime);
   const calls = emulator.calls.slice(before);
-  const waitingCalls = calls.filter((c) => ['GetExecution', 'WaitOperation', 'GetOperation'].includes(c.short));
+  const during = calls.filter((c) => c.at >= ms(execution.createTime) && c.at <= ms(execution.completionTime));
+  const perMinute = (names: string[]) => during.filter((c) => names.includes(c.short)).length / (runMs / 60_000);
   return {
     lagMs: result.exitedAt - ms(execution.completionTime),
     overheadMs: result.exitedAt - result.startedAt - runMs,
     coldStartMs: (calls[0]?.at ?? NaN) - result.startedAt,
-    readsPerMinute: waitingCalls.length / (runMs / 60_000),
+    readsPerMinute: perMinute(WAIT_CALLS),
+    logCallsPerMinute: perMinute(LOG_CALLS),
     peakRss,
+    logLatencies: latencies,
   };
 }
 
+async function baselineSample(job: string): Promise<{lagMs: number; overheadMs: number; readsPerMinute: number}> {
+  const before = emulator.calls.length;
+  const startedAt = Date.now();
+  const {stdout} = await promisify(execFile)(process.execPath, [join(ROOT, 'bench/baseline.ts'), emulator.address, `projects/${PROJECT}/locations/us-central1/jobs/${job}`]);
+  const exitedAt = Date.now();
+  const [execution] = await executions.getExecution({name: stdout.trim()});
+  const runMs = ms(execution.completionTime) - ms(execution.createTime);
+  const polls = emulator.calls.slice(before).filter((c) => WAIT_CALLS.includes(c.short) && c.at <= ms(execution.completionTime));
+  return {lagMs: exitedAt - ms(execution.completionTime), overheadMs: exitedAt - startedAt - runMs, readsPerMinute: polls.length / (runMs / 60_000)};
+}
+
+const seconds = (value: number) => `${(value / 1000).toFixed(3)} s`;
 const rows: string[][] = [];
-for (const seconds of JOB_SECONDS) {
-  const samples: Sample[] = [];
-  for (let i = 0; i < RUNS; i++) samples.push(await sample(seconds, i));
-  const m = (key: keyof Sample) => median(samples.map((s) => s[key]));
+const latencies: number[] = [];
+for (const length of JOB_SECONDS) {
+  const action: Sample[] = [];
+  const baseline: Awaited<ReturnType<typeof baselineSample>>[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const job = `bench-${length}s-${i}`;
+    action.push(await actionSample(job, tickingJob(length)));
+    baseline.push(await baselineSample(job));
+  }
+  latencies.push(...action.flatMap((s) => s.logLatencies));
+  const a = (key: keyof Omit<Sample, 'logLatencies'>) => median(action.map((s) => s[key]));
+  const b = (key: keyof (typeof baseline)[number]) => median(baseline.map((s) => s[key]));
   rows.push(
-    [`detection lag, ${seconds}s job`, `${(m('lagMs') / 1000).toFixed(3)} s`, 'under 0.3 s'],
-    [`overhead, ${seconds}s job`, `${(m('overheadMs') / 1000).toFixed(3)} s`, ''],
-    [`cold start to first RPC`, `${m('coldStartMs').toFixed(0)} ms`, 'under 200 ms'],
-    [`Cloud Run reads per minute of waiting, ${seconds}s job`, m('readsPerMinute').toFixed(1), 'at most 20'],
-    [`peak memory, ${seconds}s job`, `${(m('peakRss') / 2 ** 20).toFixed(1)} MiB`, 'under 150 MB'],
+    [`detection lag, ${length} s job`, seconds(a('lagMs')), seconds(b('lagMs')), 'under 0.3 s'],
+    [`overhead (wall time - run time), ${length} s job`, seconds(a('overheadMs')), seconds(b('overheadMs')), `baseline/action ${(b('overheadMs') / a('overheadMs')).toFixed(1)}×`],
+    [`Cloud Run reads per minute of waiting, ${length} s job`, a('readsPerMinute').toFixed(1), b('readsPerMinute').toFixed(1), 'at most 20'],
+    [`Logging calls per minute of waiting, ${length} s job`, a('logCallsPerMinute').toFixed(1), '-', 'a small part of 60'],
+    [`cold start to first RPC, ${length} s runs`, `${a('coldStartMs').toFixed(0)} ms`, '-', 'under 200 ms'],
+    [`peak memory, ${length} s job`, `${(a('peakRss') / 1e6).toFixed(0)} MB`, '-', 'under 150 MB'],
   );
 }
-rows.push(['size of dist/', `${(dirSize(join(ROOT, 'dist')) / 2 ** 20).toFixed(1)} MiB`, '']);
+rows.push(
+  ['log latency, written to printed: median', `${median(latencies).toFixed(0)} ms`, '-', ''],
+  ['log latency, written to printed: 95th percentile', `${percentile(latencies, 0.95).toFixed(0)} ms`, '-', ''],
+);
+if (LOG_MB > 0) {
+  const lines = LOG_MB * 10_000;
+  const chatty = JSON.stringify(['node', '-e', `const line = "x".repeat(99) + "\\n"; for (let i = 0; i < ${lines}; i++) process.stdout.write(line);`]);
+  const sample = await actionSample('bench-chatty', chatty);
+  rows.push([`peak memory, job printing ${LOG_MB} MB of logs`, `${(sample.peakRss / 1e6).toFixed(0)} MB`, '-', 'under 150 MB']);
+}
+rows.push(['size of dist/', `${(dirSize(join(ROOT, 'dist')) / 1e6).toFixed(1)} MB`, '-', '']);
 
 await executions.close();
 await emulator.stop();
 
-console.log(`cloud-run-migrate benchmark: median of ${RUNS} runs, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`);
-const widths = [0, 1, 2].map((i) => Math.max(...[['figure', 'value', 'target'], ...rows].map((r) => r[i].length)));
-for (const row of [['figure', 'value', 'target'], widths.map((w) => '-'.repeat(w)), ...rows]) {
-  console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+const header = ['figure', 'action', 'baseline', 'target'];
+console.log(`cloud-run-migrate benchmark: median of ${RUNS} runs per job length, Node ${process.version},`);
+console.log(`${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB\n`);
+const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
+for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows]) {
+  console.log(`| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`);
 }

@@ -4,6 +4,8 @@
 import type {LogStore, StoredEntry} from './logging.ts';
 import type {Message} from './protos.ts';
 
+const MAX_ENTRIES_PER_RESPONSE = 1000;
+
 export class TailSession {
   readonly #matches: (entry: StoredEntry) => boolean;
   readonly #windowMs: number;
@@ -35,6 +37,10 @@ export class TailSession {
   #flush(): void {
     this.#timer = undefined;
     const batch = this.#buffer.splice(0).sort((a, b) => (a.nanos === b.nanos ? a.seq - b.seq : a.nanos < b.nanos ? -1 : 1));
-    if (batch.length) this.#send(batch.map(entry => entry.entry));
+    // A response carries a bounded number of entries, as a real server's must: one
+    // window of a chatty job would otherwise be a single message of any size.
+    for (let i = 0; i < batch.length; i += MAX_ENTRIES_PER_RESPONSE) {
+      this.#send(batch.slice(i, i + MAX_ENTRIES_PER_RESPONSE).map(entry => entry.entry));
+    }
   }
 }

@@ -26,6 +26,8 @@ export interface ActionRun {
   /** Outputs from GITHUB_OUTPUT, and from any ::set-output command the runner would still obey. */
   outputs: Record<string, string>;
   masks: string[];
+  /** What the step saved for its post step (GITHUB_STATE). */
+  state: Record<string, string>;
   summary: string;
   /** When the process was spawned and when it exited, in ms since the epoch. */
   startedAt: number;
@@ -40,6 +42,8 @@ export interface RunOptions {
   /** Called once the process is spawned, e.g. to signal it. */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   entry?: string;
+  /** Runs the post step, with the state a main step saved, as the runner does after the job's steps. */
+  postState?: Record<string, string>;
 }
 
 let defaultsCache: Record<string, string> | undefined;
@@ -64,7 +68,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), 'action-run-'));
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary');
-  await Promise.all([writeFile(outputFile, ''), writeFile(summaryFile, '')]);
+  const stateFile = join(dir, 'state');
+  await Promise.all([writeFile(outputFile, ''), writeFile(summaryFile, ''), writeFile(stateFile, '')]);
   const inputs = {...(await actionDefaults()), ...options.inputs};
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -73,6 +78,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     RUNNER_TEMP: dir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: stateFile,
+    ...Object.fromEntries(Object.entries(options.postState ?? {}).map(([name, value]) => [`STATE_${name}`, value])),
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [inputVariable(name), value])),
     ...options.env,
   };
@@ -96,12 +103,13 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const exitedAt = Date.now();
   if (pending) commands.read(pending);
   const outputs = {...commands.outputs, ...parseOutputFile(await readFile(outputFile, 'utf8'))};
+  const state = parseOutputFile(await readFile(stateFile, 'utf8'));
   const summary = await readFile(summaryFile, 'utf8');
   await rm(dir, {recursive: true, force: true});
-  return {code, signal, stdout, stderr, log: commands.log, annotations: commands.annotations, outputs, masks: commands.masks, summary, startedAt, exitedAt};
+  return {code, signal, stdout, stderr, log: commands.log, annotations: commands.annotations, outputs, masks: commands.masks, state, summary, startedAt, exitedAt};
 }
 
-/** GITHUB_OUTPUT holds `name<<DELIMITER`, the value's lines, then `DELIMITER`. */
+/** GITHUB_OUTPUT and GITHUB_STATE hold `name<<DELIMITER`, the value's lines, then `DELIMITER`. */
 function parseOutputFile(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
   const lines = text.split('\n');

@@ -1,4 +1,9 @@
-import {v2 as run, protos} from '@google-cloud/run';
+import type {protos} from '@google-cloud/run';
+// The clients' own modules, not the package index, which loads every Cloud Run client and
+// the 1.2 MB static protos module at start-up.
+import {ExecutionsClient} from '@google-cloud/run/build/src/v2/executions_client.js';
+import {JobsClient} from '@google-cloud/run/build/src/v2/jobs_client.js';
+import {TasksClient} from '@google-cloud/run/build/src/v2/tasks_client.js';
 import {grpc, type ClientOptions} from 'google-gax';
 import {InputError} from './parse.ts';
 
@@ -30,22 +35,22 @@ type OperationsStub = {
     metadata: grpc.Metadata,
     options: {deadline: Date},
     callback: (err: grpc.ServiceError | null, op?: Operation) => void,
-  ): void;
+  ): grpc.ClientUnaryCall;
 };
 
 /** The Cloud Run clients a run needs, closed together so the process can exit promptly. */
 export class CloudRun {
-  readonly jobs: run.JobsClient;
-  readonly executions: run.ExecutionsClient;
-  readonly tasks: run.TasksClient;
+  readonly jobs: JobsClient;
+  readonly executions: ExecutionsClient;
+  readonly tasks: TasksClient;
 
   readonly emulated: boolean;
 
   constructor(options: ClientOptions) {
     this.emulated = Boolean(options.sslCreds);
-    this.jobs = new run.JobsClient(options);
-    this.executions = new run.ExecutionsClient(options);
-    this.tasks = new run.TasksClient(options);
+    this.jobs = new JobsClient(options);
+    this.executions = new ExecutionsClient(options);
+    this.tasks = new TasksClient(options);
   }
 
   /**
@@ -66,16 +71,18 @@ export class CloudRun {
    * clients' methods do not expose, through the operations stub they build anyway: it answers
    * as soon as the operation is done, so completion is noticed at once without polling often.
    */
-  async waitOperation(name: string, timeoutSeconds: number): Promise<Operation> {
+  async waitOperation(name: string, timeoutSeconds: number, signal?: AbortSignal): Promise<Operation> {
     const stub = (await this.jobs.operationsClient.operationsStub) as unknown as OperationsStub;
     const metadata = new grpc.Metadata();
     metadata.set('x-goog-request-params', `name=${encodeURIComponent(name)}`);
     const deadline = new Date(Date.now() + (timeoutSeconds + 10) * 1000);
-    return new Promise((resolve, reject) =>
-      stub.waitOperation({name, timeout: {seconds: timeoutSeconds}}, metadata, {deadline}, (err, op) =>
+    return new Promise((resolve, reject) => {
+      const call = stub.waitOperation({name, timeout: {seconds: timeoutSeconds}}, metadata, {deadline}, (err, op) =>
         err ? reject(err) : resolve(op ?? {}),
-      ),
-    );
+      );
+      // Closing a client leaves its calls running: a cancelled run must end this one itself.
+      signal?.addEventListener('abort', () => call.cancel(), {once: true});
+    });
   }
 
   async close(): Promise<void> {

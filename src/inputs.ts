@@ -42,8 +42,13 @@ export interface Inputs {
   cpu?: string;
   labels: Record<string, string>;
   timeoutSeconds?: number;
-  maxRetries: number;
+  /** Unset means 0 for a job the action manages, and "the job must not retry" for one it runs as it is. */
+  maxRetries?: number;
+  /** Likewise: 1 unless given, for a migration runs once. */
+  taskCount?: number;
   wait: boolean;
+  /** On SIGINT/SIGTERM while the execution runs: cancel it (true) or leave it running. */
+  cancelOnAbort: boolean;
   /** Whether to follow the job's log entries into the workflow log. */
   logs: boolean;
   /**
@@ -105,7 +110,9 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
   const cpu = optional(getInput('cpu'));
   const timeout = optional(getInput('timeout'));
   const maxRetries = optional(getInput('max_retries'));
+  const taskCount = optional(getInput('task_count'));
   const wait = optional(getInput('wait'));
+  const cancelOnAbort = optional(getInput('cancel_on_abort'));
   const logs = optional(getInput('logs'));
 
   const inputs = {
@@ -128,8 +135,10 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     cpu: cpu && check('cpu', cpu, CPU, 'a number of CPUs such as 1 or 2, or millicpus such as 1000m'),
     labels: readLabels(getInput('labels')),
     timeoutSeconds: timeout === undefined ? undefined : readTimeout(timeout),
-    maxRetries: maxRetries === undefined ? 0 : parseInteger('max_retries', maxRetries, 0, 10),
+    maxRetries: maxRetries === undefined ? undefined : parseInteger('max_retries', maxRetries, 0, 10),
+    taskCount: taskCount === undefined ? undefined : parseInteger('task_count', taskCount, 1, 10000),
     wait: wait === undefined ? true : parseBoolean('wait', wait),
+    cancelOnAbort: cancelOnAbort === undefined ? true : parseBoolean('cancel_on_abort', cancelOnAbort),
     logs: logs === undefined ? true : parseBoolean('logs', logs),
   };
   const clash = inputs.secrets.find((s) => inputs.env.some((e) => e.name === s.name));

@@ -17,6 +17,8 @@ export interface Io {
   mask(value: string): void;
   output(name: string, value: string | number): void;
   summary(markdown: string): Promise<void>;
+  /** remember keeps a value for the post step, which runs even when the main step was killed. */
+  remember(name: string, value: string): void;
 }
 
 /** githubIo speaks the runner's language: workflow commands, GITHUB_OUTPUT and the step summary. */
@@ -32,4 +34,5 @@ export const githubIo: Io = {
     // Outside a runner (a local run) there is no summary file to write to.
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
   },
+  remember: (name, value) => core.saveState(name, value),
 };

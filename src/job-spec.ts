@@ -1,11 +1,10 @@
-import {protos} from '@google-cloud/run';
+import type {protos} from '@google-cloud/run';
 import type {Job} from './clients.ts';
 import type {Inputs} from './inputs.ts';
+import {runMessage} from './messages.ts';
 
 type Container = protos.google.cloud.run.v2.IContainer;
 type EnvVar = protos.google.cloud.run.v2.IEnvVar;
-
-const JobMessage = protos.google.cloud.run.v2.Job;
 
 /** The name this action gives itself in Job.client, as gcloud and the console do. */
 export const CLIENT_NAME = 'cloud-run-migrate';
@@ -28,12 +27,12 @@ export interface Plan {
 export function planJob(existing: Job | undefined, name: string, inputs: Inputs, version: string): Plan {
   const job: Job = existing ? structuredClone(existing) : {name, template: {template: {containers: [{}]}}};
   const execution = (job.template ??= {});
-  // One task, run once: a migration is not sharded, and a half-applied one must not be
-  // retried by the platform (the server's default is 3 retries).
-  execution.taskCount = 1;
-  execution.parallelism = 1;
+  // One task, run once, unless asked otherwise: a migration is not sharded, and a half-applied
+  // one must not be retried by the platform (the server's default is 3 retries).
+  execution.taskCount = inputs.taskCount ?? 1;
+  if (execution.taskCount === 1) execution.parallelism = 1;
   const task = (execution.template ??= {});
-  task.maxRetries = inputs.maxRetries;
+  task.maxRetries = inputs.maxRetries ?? 0;
   if (inputs.timeoutSeconds !== undefined) task.timeout = {seconds: inputs.timeoutSeconds, nanos: 0};
   if (inputs.serviceAccount !== undefined) task.serviceAccount = inputs.serviceAccount;
   if (inputs.vpcConnector !== undefined || inputs.vpcEgress !== undefined) {
@@ -101,8 +100,9 @@ function connectorName(connector: string, jobName: string): string {
  * int64 as strings and fills defaults, while the plan holds numbers and only what was set.
  */
 function sameSpec(a: Job, b: Job): boolean {
+  const type = runMessage('Job');
   const canonical = (job: Job) => {
-    const message = JobMessage.toObject(JobMessage.fromObject({labels: job.labels, template: job.template}), {
+    const message = type.toObject(type.fromObject({labels: job.labels, template: job.template}), {
       longs: String,
       enums: String,
     });

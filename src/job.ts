@@ -45,7 +45,7 @@ export async function prepareJob(
     throw explain(err, 'GetJob', name);
   });
   if (!inputs.ownsSpec) {
-    if (existing) return existing;
+    if (existing) return refuseUnsafe(existing, job, inputs);
     throw new ActionError(
       `Job ${job.name} was not found in project ${job.project}, region ${job.region}. ` +
         'Set "image" to create it, or check project_id and region.',
@@ -73,4 +73,28 @@ export async function prepareJob(
     }
     throw explain(err, 'UpdateJob', name);
   }
+}
+
+/**
+ * refuseUnsafe stops a run of a job the action does not manage when the job would retry a
+ * failed migration or run it several times at once, unless the inputs accept exactly that.
+ */
+function refuseUnsafe(existing: Job, job: Located, inputs: Inputs): Job {
+  // max_retries sits in a oneof: unset means the server's default of 3.
+  const retries = existing.template?.template?.maxRetries ?? 3;
+  const tasks = existing.template?.taskCount || 1;
+  const manage = 'to accept that, or set "image" to let this action manage the job (one task, no retries). Nothing was run.';
+  if (retries !== (inputs.maxRetries ?? 0)) {
+    throw new ActionError(
+      `Job ${job.name} retries a failed task up to ${retries} times, so a half-applied migration could run again: ` +
+        `set max_retries: ${retries} ${manage}`,
+    );
+  }
+  if (tasks !== (inputs.taskCount ?? 1)) {
+    throw new ActionError(
+      `Job ${job.name} runs ${tasks} tasks, so the migration would run ${tasks} times: ` +
+        `set task_count: ${tasks} ${manage}`,
+    );
+  }
+  return existing;
 }

@@ -1,5 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises';
-import {v2 as logging, type protos} from '@google-cloud/logging-api';
+import type {protos} from '@google-cloud/logging-api';
+import {LoggingServiceV2Client} from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js';
 import {Status, type ClientOptions} from 'google-gax';
 import type {Execution} from './clients.ts';
 import {errorMessage, rpcCode} from './errors.ts';
@@ -9,6 +10,9 @@ import {cleanLine} from './sanitize.ts';
 
 type LogEntry = protos.google.logging.v2.ILogEntry;
 
+const BACKFILL_PAGES = 5;
+/** However much the job printed, the action stops following its logs this long after it ended. */
+const MAX_DRAIN_MS = 5 * 60_000;
 const SYSTEM_LOG = 'run.googleapis.com%2Fvarlog%2Fsystem';
 const TASK_LABEL = 'run.googleapis.com/task_index';
 const ATTEMPT_LABEL = 'run.googleapis.com/task_attempt';
@@ -36,7 +40,7 @@ export interface LogSettings {
  * effort: a failure to read them is one warning and never changes the verdict.
  */
 export class LogFollower {
-  readonly #client: logging.LoggingServiceV2Client;
+  readonly #client: LoggingServiceV2Client;
   readonly #settings: LogSettings;
   readonly #io: Io;
   readonly #seen = new RecentIds(20_000);
@@ -44,15 +48,16 @@ export class LogFollower {
   /** Per task index, whether the last line printed for it was its container's end. */
   readonly #exited = new Map<number, boolean>();
   #newest = '';
+  #lastArrival = 0;
   #stopped = false;
   #failed = false;
   #running?: Promise<void>;
-  #stream?: ReturnType<logging.LoggingServiceV2Client['tailLogEntries']>;
+  #stream?: ReturnType<LoggingServiceV2Client['tailLogEntries']>;
   #wake?: () => void;
   #multiTask = false;
 
   constructor(options: ClientOptions, settings: LogSettings, io: Io) {
-    this.#client = new logging.LoggingServiceV2Client(options);
+    this.#client = new LoggingServiceV2Client(options);
     this.#settings = settings;
     this.#io = io;
   }
@@ -76,13 +81,17 @@ export class LogFollower {
     const tasks = hasStarted(execution) ? (execution.taskCount ?? 1) : 0;
     const caughtUp = () => this.#failed || Array.from({length: tasks}, (_, i) => this.#exited.get(i)).every(Boolean);
     const completed = Number(execution.completionTime?.seconds ?? 0) * 1000 || Date.now();
-    const deadline = completed + this.#settings.graceMs;
-    // One read now catches up at once, instead of waiting out the tail's buffer window.
-    if (!caughtUp()) await this.#readPages().catch((err) => this.#giveUp(err));
-    while (!caughtUp() && Date.now() < deadline) {
+    // The grace period runs from the execution's end, and again from the last line that
+    // arrived while lines keep coming, up to a hard limit for a job that printed a lot.
+    const deadline = () =>
+      Math.min(Math.max(completed, this.#lastArrival) + this.#settings.graceMs, completed + MAX_DRAIN_MS);
+    // One page read now catches up at once, instead of waiting out the tail's buffer window;
+    // the tail then delivers the rest, if there is more.
+    if (!caughtUp()) await this.#readPages({maxPages: 1}).catch((err) => this.#giveUp(err));
+    while (!caughtUp() && Date.now() < deadline()) {
       // Reading pages: ask for the next one now rather than at the next poll.
       this.#wake?.();
-      await sleep(Math.min(this.#stream ? 50 : 1000, Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(this.#stream ? 50 : 1000, Math.max(0, deadline() - Date.now())));
     }
     await this.close();
   }
@@ -114,7 +123,11 @@ export class LogFollower {
     }
   }
 
-  /** Streams entries from TailLogEntries until the stream ends; a backfill covers what came before it opened. */
+  /**
+   * Streams entries from TailLogEntries until the stream ends. A tail gives only what is
+   * written after it opens, so a backfill reads what came before; entries both return are
+   * printed once, and the tail's are held until the backfill is printed, to keep the order.
+   */
   async #tail(): Promise<void> {
     const stream = this.#client.tailLogEntries();
     this.#stream = stream;
@@ -135,21 +148,22 @@ export class LogFollower {
       stream.on('error', (err: Error) => (this.#stopped && rpcCode(err) === Status.CANCELLED ? resolve() : reject(err)));
       stream.on('end', resolve);
     });
-    await Promise.race([this.#readPages(), ended]);
+    // The tail opens as the execution starts: what came before is at most a few pages.
+    await Promise.race([this.#readPages({maxPages: BACKFILL_PAGES}), ended]);
     backfilled = true;
     this.#print(held.sort(byTime));
     await ended;
   }
 
-  /** Reads, page by page, every entry newer than the newest printed. */
-  async #readPages(): Promise<void> {
-    const since = this.#newest ? `\ntimestamp>="${this.#newest}"` : '';
+  /** Reads, page by page, the entries from the newest printed on, up to `maxPages` pages. */
+  async #readPages({maxPages = Infinity}: {maxPages?: number} = {}): Promise<void> {
+    const bounds = this.#newest ? [`timestamp>="${this.#newest}"`] : [];
     let pageToken = '';
-    do {
+    for (let page = 0; page < maxPages; page++) {
       const [entries, , response] = await this.#client.listLogEntries(
         {
           resourceNames: [`projects/${this.#settings.project}`],
-          filter: this.#settings.filter + since,
+          filter: [this.#settings.filter, ...bounds].join('\n'),
           orderBy: 'timestamp asc',
           pageSize: 1000,
           pageToken,
@@ -158,7 +172,8 @@ export class LogFollower {
       );
       this.#print(entries);
       pageToken = response?.nextPageToken ?? '';
-    } while (pageToken && !this.#stopped);
+      if (!pageToken || this.#stopped) return;
+    }
   }
 
   #print(entries: LogEntry[]): void {
@@ -175,6 +190,7 @@ export class LogFollower {
       for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
     }
     if (lines.length === 0) return;
+    this.#lastArrival = Date.now();
     this.#io.untrusted(lines);
     this.#last.push(...lines);
     this.#last.splice(0, Math.max(0, this.#last.length - this.#settings.tailLines));

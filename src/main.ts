@@ -1,15 +1,25 @@
 import {setTimeout as sleep} from 'node:timers/promises';
+import {abortable, Aborted} from './abort.ts';
 import {CloudRun, clientOptions, type Execution} from './clients.ts';
 import {errorMessage} from './errors.ts';
-import {listTasks, runOverrides, startExecution, waitForExecution, type Started, type Waiting} from './execution.ts';
+import {
+  cancelExecution,
+  listTasks,
+  runOverrides,
+  startExecution,
+  waitForExecution,
+  WaitDeadline,
+  type Started,
+  type Waiting,
+} from './execution.ts';
 import {readInputs, type GetInput, type Inputs} from './inputs.ts';
 import type {Io} from './io.ts';
 import {jobName, locate, prepareJob, type Located} from './job.ts';
 import {consoleUrl, executionLogFilter, logsUrl} from './links.ts';
-import {LogFollower, type LogSettings} from './logs.ts';
+import type {LogFollower, LogSettings} from './logs.ts';
 import {judge, seconds, type Outcome} from './outcome.ts';
-import {maskSecrets} from './secrets.ts';
 import type {RetryPolicy} from './retry.ts';
+import {maskSecrets} from './secrets.ts';
 import {summaryMarkdown, type SummaryFacts} from './summary.ts';
 
 export interface Context {
@@ -17,6 +27,8 @@ export interface Context {
   env: Record<string, string | undefined>;
   io: Io;
   version: string;
+  /** Fires when the workflow is cancelled (the runner's SIGINT, then SIGTERM). */
+  signal?: AbortSignal;
 }
 
 const FAILURE_TAIL_LINES = 20;
@@ -29,29 +41,37 @@ const START_SLACK_MS = 10 * 60_000;
  * run it once, wait for its verdict and report it. Any failure ends in one line that says
  * why; the clients are closed whatever happens, so the process exits at once.
  */
-export async function run({getInput, env, io, version}: Context): Promise<void> {
+export async function run({getInput, env, io, version, signal = new AbortController().signal}: Context): Promise<void> {
   let cloud: CloudRun | undefined;
   let logs: LogFollower | undefined;
+  let started: Started | undefined;
+  let facts: SummaryFacts | undefined;
+  let inputs: Inputs | undefined;
   try {
-    const inputs = readInputs(getInput, env);
+    inputs = readInputs(getInput, env);
     maskSecrets(inputs, io);
     const options = clientOptions(env.CLOUD_RUN_EMULATOR_HOST);
     cloud = new CloudRun(options);
-    const job = await locate(inputs.job, cloud);
-    const retry = retryPolicy(io);
-    const waiting: Waiting = {retry, deadline: Date.now() + START_SLACK_MS, onProgress: (line) => io.info(line)};
+    const job = await abortable(locate(inputs.job, cloud), signal);
+    const retry = retryPolicy(io, signal);
+    const waiting: Waiting = {retry, deadline: Date.now() + START_SLACK_MS, onProgress: (line) => io.info(line), signal};
 
-    const target = await prepareJob(cloud, job, inputs, waiting, io, version);
-    const started = await startExecution(cloud, target, runOverrides(inputs));
-    const facts = announce(started, job, inputs, io);
+    const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version), signal);
+    if (signal.aborted) throw new Aborted(String(signal.reason));
+    // Not abortable: once RunJob is sent, its answer names the execution to cancel.
+    started = await startExecution(cloud, target, runOverrides(inputs), retry, io);
+    facts = announce(started, job, inputs, io);
     if (!inputs.wait) {
       io.output('status', 'started');
       io.info(`Not waiting for it (wait: false).`);
       await io.summary(summaryMarkdown({...facts, status: 'started'}));
       return;
     }
+    io.remember('execution', started.execution.name as string);
 
     if (inputs.logs) {
+      // Loaded only now, so the Logging client is not parsed before the first Cloud Run call.
+      const {LogFollower} = await import('./logs.ts');
       logs = new LogFollower(options, logSettings(job, facts), io);
       logs.start(started.execution.taskCount ?? 1);
     }
@@ -60,21 +80,49 @@ export async function run({getInput, env, io, version}: Context): Promise<void> 
     const tasks = finished.succeededCount === finished.taskCount ? [] : await listTasks(cloud, finished.name as string, retry);
     const outcome = judge(finished, tasks);
     report(finished, outcome, facts, io);
+    io.remember('settled', 'true');
     if (outcome.status !== 'succeeded') showFailureTail(logs, io);
     await io.summary(summaryMarkdown({...facts, ...outcomeFacts(finished, outcome)}));
   } catch (err) {
     io.debug((err as Error)?.stack ?? String(err));
-    io.fail(errorMessage(err));
+    if (cloud && started && facts && inputs && (signal.aborted || err instanceof WaitDeadline)) {
+      await stop(cloud, started, facts, inputs, err instanceof WaitDeadline, io);
+    } else if (signal.aborted) {
+      io.fail('The workflow was cancelled before the job was started: nothing was run.');
+    } else {
+      io.fail(errorMessage(err));
+    }
   } finally {
     await Promise.all([logs?.close(), cloud?.close()]);
   }
+}
+
+/**
+ * stop ends a run whose execution is still going: the workflow was cancelled, or the
+ * execution outlived the run's deadline. Either way the step fails and says what became of it.
+ */
+async function stop(cloud: CloudRun, started: Started, facts: SummaryFacts, inputs: Inputs, deadline: boolean, io: Io) {
+  const name = started.execution.name as string;
+  const id = facts.execution as string;
+  io.output('status', deadline ? 'timed_out' : 'cancelled');
+  if (!deadline && !inputs.cancelOnAbort) {
+    io.fail(`The workflow was cancelled; execution ${id} was left running (cancel_on_abort: false). Console: ${facts.consoleUrl}`);
+    return;
+  }
+  const cancelled = await cancelExecution(cloud, name, io);
+  io.remember('settled', String(cancelled));
+  const why = deadline
+    ? `Execution ${id} of job ${inputs.job.name} ran past the run's deadline (its task timeout for every attempt, plus time to start):`
+    : `The workflow was cancelled while execution ${id} of job ${inputs.job.name} was running:`;
+  const what = cancelled ? 'it was cancelled' : 'cancelling it did not succeed in time, so it may still be running';
+  io.fail(`${why} ${what}. Logs: ${facts.logsUrl}`);
 }
 
 function logSettings(job: Located, facts: SummaryFacts): LogSettings {
   return {
     project: job.project,
     filter: executionLogFilter(job, facts.execution as string),
-    bufferWindowMs: 1000,
+    bufferWindowMs: 250,
     pollMs: 5000,
     graceMs: 10_000,
     tailLines: FAILURE_TAIL_LINES,
@@ -90,13 +138,14 @@ function showFailureTail(logs: LogFollower | undefined, io: Io): void {
   io.untrusted(lines);
 }
 
-function retryPolicy(io: Io): RetryPolicy {
+function retryPolicy(io: Io, signal: AbortSignal): RetryPolicy {
   return {
     budgetMs: 60_000,
     initialDelayMs: 500,
     maxDelayMs: 10_000,
-    sleep: (ms) => sleep(ms),
+    sleep: (ms, abort) => sleep(ms, undefined, {signal: abort}),
     random: Math.random,
+    signal,
     onRetry: (err, delay) => io.debug(`Retrying in ${delay} ms after: ${errorMessage(err)}`),
   };
 }

@@ -16,6 +16,8 @@ export interface RetryPolicy {
   maxDelayMs: number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
+  /** Ends any wait between attempts when the workflow is cancelled. */
+  signal?: AbortSignal;
   /** Told of each failed attempt that will be retried, for debug logging. */
   onRetry?: (err: unknown, delayMs: number) => void;
 }
@@ -39,7 +41,7 @@ export async function withRetries<T>(read: () => Promise<T>, policy: RetryPolicy
       const delay = Math.round(policy.random() * ceiling);
       if (Date.now() - start + delay > policy.budgetMs) throw err;
       policy.onRetry?.(err, delay);
-      await policy.sleep(delay);
+      await policy.sleep(delay, policy.signal);
       ceiling = Math.min(ceiling * 2, policy.maxDelayMs);
     }
   }

@@ -51,11 +51,13 @@ describe('parseWords', () => {
 });
 
 describe('readInputs', () => {
-  it('applies the defaults: us-central1, no retries, wait, project from the environment', () => {
+  it('applies the defaults: us-central1, wait, cancel on abort, project from the environment', () => {
     const inputs = read({job: 'migrate'}, {GCLOUD_PROJECT: 'from-gcloud', GCP_PROJECT: 'from-gcp'});
     assert.deepEqual(inputs.job, {project: 'from-gcloud', region: 'us-central1', name: 'migrate'});
-    assert.equal(inputs.maxRetries, 0);
+    assert.equal(inputs.maxRetries, undefined, 'unset: 0 for a managed job, "must not retry" for one run as it is');
+    assert.equal(inputs.taskCount, undefined);
     assert.equal(inputs.wait, true);
+    assert.equal(inputs.cancelOnAbort, true);
     assert.equal(inputs.ownsSpec, false);
   });
 
@@ -143,6 +145,8 @@ describe('readInputs', () => {
     ['too many retries', {job: 'm', max_retries: '11'}, /"max_retries" must be a whole number from 0 to 10/],
     ['a negative retry count', {job: 'm', max_retries: '-1'}, /"max_retries"/],
     ['a non-boolean wait', {job: 'm', wait: 'yes'}, /"wait" must be true or false, got "yes"/],
+    ['a non-boolean cancel_on_abort', {job: 'm', cancel_on_abort: 'maybe'}, /"cancel_on_abort" must be true or false/],
+    ['no tasks', {job: 'm', task_count: '0'}, /"task_count" must be a whole number from 1 to 10000/],
   ];
   for (const [name, inputs, message] of invalid) {
     it(`refuses ${name}`, () => assert.throws(() => read(inputs), (err: Error) => err instanceof InputError && message.test(err.message)));

@@ -95,7 +95,7 @@ describe('the job\'s logs in the workflow log', () => {
       name: `projects/${PROJECT}/locations/us-central1/jobs/two-tasks`,
       template: {taskCount: 2, parallelism: 2, template: {maxRetries: 0, containers: [{image: IMAGE, command: ['node', '-e', 'console.log("hello from " + process.env.CLOUD_RUN_TASK_INDEX)']}]}},
     });
-    const result = await runAction({inputs: {project_id: PROJECT, job: 'two-tasks'}, env: {CLOUD_RUN_EMULATOR_HOST: emulator.address}});
+    const result = await runAction({inputs: {project_id: PROJECT, job: 'two-tasks', task_count: '2'}, env: {CLOUD_RUN_EMULATOR_HOST: emulator.address}});
     assert.equal(result.code, 0, result.log.join('\n'));
     const lines = jobLines(result);
     assert.ok(lines.includes('[task 0] hello from 0'));
