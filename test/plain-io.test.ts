@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import {describe, it} from 'node:test';
+import {plainIo} from '../src/plain-io.ts';
+
+function terminal(debug = false) {
+  const printed = {stdout: '', stderr: ''};
+  const io = plainIo({stdout: (text) => (printed.stdout += text), stderr: (text) => (printed.stderr += text)}, {debug});
+  return {io, printed};
+}
+
+describe('plainIo', () => {
+  it('prints lines on stdout, and warnings and the failure on stderr with a prefix', () => {
+    const {io, printed} = terminal();
+    io.info('Creating job migrate...');
+    io.warning('Cloud Logging could not be read.');
+    io.fail('Execution migrate-x7k2p of job migrate exited with code 3.');
+    assert.equal(printed.stdout, 'Creating job migrate...\n');
+    assert.equal(printed.stderr, 'warning: Cloud Logging could not be read.\nerror: Execution migrate-x7k2p of job migrate exited with code 3.\n');
+    assert.equal(io.failed, true);
+  });
+
+  it('prints the job lines as they are, workflow commands included, since no runner reads them', () => {
+    const {io, printed} = terminal();
+    io.untrusted(['::set-output name=status::succeeded', 'Applied 001_init.sql']);
+    assert.equal(printed.stdout, '::set-output name=status::succeeded\nApplied 001_init.sql\n');
+  });
+
+  it('hides a masked value, each line of it, wherever it is printed later', () => {
+    const {io, printed} = terminal();
+    io.info('before: hunter2-hunter2');
+    io.mask('hunter2-hunter2');
+    io.mask('line-one\nline-two');
+    io.untrusted(['password=hunter2-hunter2', 'got line-two']);
+    io.fail('refused hunter2-hunter2');
+    assert.equal(printed.stdout, 'before: hunter2-hunter2\npassword=***\ngot ***\n');
+    assert.equal(printed.stderr, 'error: refused ***\n');
+    assert.equal(io.hide('status=hunter2-hunter2'), 'status=***');
+  });
+
+  it('hides a longer secret whole even when a shorter one is part of it', () => {
+    const {io, printed} = terminal();
+    io.mask('s3cr3t');
+    io.mask('postgres://app:s3cr3t@db/app');
+    io.info('url postgres://app:s3cr3t@db/app');
+    assert.equal(printed.stdout, 'url ***\n');
+  });
+
+  it('keeps the outputs for the end, in the order they were set', () => {
+    const {io, printed} = terminal();
+    io.output('execution_id', 'migrate-x7k2p');
+    io.output('exit_code', 0);
+    assert.deepEqual([...io.outputs], [['execution_id', 'migrate-x7k2p'], ['exit_code', '0']]);
+    assert.equal(printed.stdout, '');
+    assert.equal(io.failed, false);
+  });
+
+  it('prints debug lines only when asked to', () => {
+    const quiet = terminal();
+    quiet.io.debug('Retrying in 500 ms');
+    assert.equal(quiet.printed.stderr, '');
+    const verbose = terminal(true);
+    verbose.io.debug('Retrying in 500 ms');
+    assert.equal(verbose.printed.stderr, 'debug: Retrying in 500 ms\n');
+  });
+});
