@@ -64,6 +64,11 @@ export function runOverrides(inputs: Inputs): protos.google.cloud.run.v2.RunJobR
   return Object.keys(overrides).length > 0 ? overrides : undefined;
 }
 
+/** The job changed after this run prepared it, so RunJob refused to run it (its etag no longer matched). */
+export class JobChanged extends Error {
+  override name = 'JobChanged';
+}
+
 export interface Started {
   /** The run's operation; unknown when its answer was lost and the execution was found instead. */
   operation?: string;
@@ -99,11 +104,8 @@ export async function startExecution(
       if (!op.name || !execution?.name) throw new ActionError(`Cloud Run accepted the run of ${name} but named no execution.`);
       return {operation: op.name, execution};
     } catch (err) {
-      if (rpcCode(err) === Status.ABORTED) {
-        throw new ActionError(
-          `Job ${name} was changed by someone else between this run's update and its start; nothing was run. Run the workflow again.`,
-        );
-      }
+      // Another run wrote the job after this one read it: nothing ran, and the caller looks again.
+      if (rpcCode(err) === Status.ABORTED) throw new JobChanged(name);
       if (!AMBIGUOUS.has(rpcCode(err) ?? -1)) throw explain(err, 'RunJob', name);
       const created = await createdSince(cloud, name, sentAt, retry);
       if (created.length === 1) {

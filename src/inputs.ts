@@ -1,3 +1,4 @@
+import type {Concurrency} from './concurrency.ts';
 import {
   InputError,
   parseBoolean,
@@ -49,6 +50,8 @@ export interface Inputs {
   wait: boolean;
   /** On SIGINT/SIGTERM while the execution runs: cancel it (true) or leave it running. */
   cancelOnAbort: boolean;
+  /** What to do when another execution of the job is running: see Concurrency. */
+  concurrency: Concurrency;
   /** Whether to follow the job's log entries into the workflow log. */
   logs: boolean;
   /**
@@ -113,6 +116,7 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
   const taskCount = optional(getInput('task_count'));
   const wait = optional(getInput('wait'));
   const cancelOnAbort = optional(getInput('cancel_on_abort'));
+  const concurrency = optional(getInput('concurrency'));
   const logs = optional(getInput('logs'));
 
   const inputs = {
@@ -139,6 +143,7 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     taskCount: taskCount === undefined ? undefined : parseInteger('task_count', taskCount, 1, 10000),
     wait: wait === undefined ? true : parseBoolean('wait', wait),
     cancelOnAbort: cancelOnAbort === undefined ? true : parseBoolean('cancel_on_abort', cancelOnAbort),
+    concurrency: concurrency === undefined ? 'wait' : readConcurrency(concurrency),
     logs: logs === undefined ? true : parseBoolean('logs', logs),
   };
   const clash = inputs.secrets.find((s) => inputs.env.some((e) => e.name === s.name));
@@ -224,6 +229,11 @@ function readSecrets(raw: string): SecretEnv[] {
     }
     return {name, secret, version};
   });
+}
+
+function readConcurrency(raw: string): Concurrency {
+  if (raw === 'wait' || raw === 'fail' || raw === 'cancel' || raw === 'allow') return raw;
+  throw new InputError(`Input "concurrency" must be wait, fail, cancel or allow, got "${raw}"`);
 }
 
 function readEgress(raw: string): 'ALL_TRAFFIC' | 'PRIVATE_RANGES_ONLY' {

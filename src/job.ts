@@ -4,6 +4,7 @@ import {ActionError, explain, rpcCode} from './errors.ts';
 import {awaitJobOperation, type Waiting} from './execution.ts';
 import type {Inputs, JobRef} from './inputs.ts';
 import type {Io} from './io.ts';
+import {findBusy, handleBusy, withClaim} from './concurrency.ts';
 import {planJob} from './job-spec.ts';
 import {withRetries} from './retry.ts';
 
@@ -28,8 +29,10 @@ export async function locate(job: JobRef, cloud: CloudRun): Promise<Located> {
 }
 
 /**
- * prepareJob makes the job hold what the inputs ask for and returns it as it now stands.
- * Nothing is written when the job already matches, or when the inputs leave its spec alone.
+ * prepareJob makes the job hold what the inputs ask for, claims it for this run unless
+ * concurrency is allow, and returns it as it now stands, its etag pinning what will run.
+ * When another run is busy with the job, it waits, cancels or fails as concurrency says;
+ * when another run wrote the job first, it looks again.
  */
 export async function prepareJob(
   cloud: CloudRun,
@@ -38,48 +41,72 @@ export async function prepareJob(
   waiting: Waiting,
   io: Io,
   version: string,
+  holder: string,
 ): Promise<Job> {
   const name = jobName(job);
-  const existing = await withRetries(async () => (await cloud.jobs.getJob({name}))[0], waiting.retry).catch((err) => {
-    if (rpcCode(err) === Status.NOT_FOUND) return undefined;
-    throw explain(err, 'GetJob', name);
-  });
-  if (!inputs.ownsSpec) {
-    if (existing) return refuseUnsafe(existing, job, inputs);
-    throw new ActionError(
-      `Job ${job.name} was not found in project ${job.project}, region ${job.region}. ` +
-        'Set "image" to create it, or check project_id and region.',
-    );
-  }
-  if (!existing && inputs.image === undefined) {
-    throw new ActionError(`Job ${job.name} does not exist in project ${job.project}, region ${job.region}: set "image" to create it.`);
-  }
-  const plan = planJob(existing, name, inputs, version);
-  if (!plan.changed) {
-    io.info(`Job ${job.name} is up to date.`);
-    return existing as Job;
-  }
-  io.info(existing ? `Updating job ${job.name}...` : `Creating job ${job.name}...`);
-  try {
-    // allow_missing makes one call do both create and update; the etag makes a concurrent
-    // change fail this update rather than be overwritten by it.
-    const [op] = await cloud.jobs.updateJob({job: {...plan.job, etag: existing?.etag ?? ''}, allowMissing: true});
-    const updated = await awaitJobOperation(cloud, op.latestResponse, waiting);
-    // The operation's result is not always filled in: read the job back for its new etag.
-    return updated?.etag ? updated : (await cloud.jobs.getJob({name}))[0];
-  } catch (err) {
-    if (rpcCode(err) === Status.ABORTED) {
-      throw new ActionError(`Job ${job.name} was changed by someone else while this run updated it; nothing was run. Run the workflow again.`);
+  const claim = inputs.concurrency !== 'allow';
+  for (;;) {
+    if (Date.now() > waiting.deadline) {
+      throw new ActionError(`Job ${job.name} could not be claimed for this run in time: other runs kept it busy. Nothing was run.`);
     }
-    throw explain(err, 'UpdateJob', name);
+    const existing = await withRetries(async () => (await cloud.jobs.getJob({name}))[0], waiting.retry).catch((err) => {
+      if (rpcCode(err) === Status.NOT_FOUND) return undefined;
+      throw explain(err, 'GetJob', name);
+    });
+    if (!existing && !inputs.ownsSpec) {
+      throw new ActionError(
+        `Job ${job.name} was not found in project ${job.project}, region ${job.region}. ` +
+          'Set "image" to create it, or check project_id and region.',
+      );
+    }
+    if (!existing && inputs.image === undefined) {
+      throw new ActionError(`Job ${job.name} does not exist in project ${job.project}, region ${job.region}: set "image" to create it.`);
+    }
+    if (existing && !inputs.ownsSpec) refuseUnsafe(existing, job, inputs);
+    const busy = existing && claim ? await findBusy(cloud, existing, holder, waiting) : undefined;
+    if (busy) {
+      await handleBusy(busy, inputs.concurrency, cloud, name, waiting, io);
+      continue;
+    }
+
+    const plan = inputs.ownsSpec ? planJob(existing, name, inputs, version) : {job: existing as Job, changed: false};
+    if (!plan.changed) io.info(`Job ${job.name} is up to date.`);
+    if (!plan.changed && !claim) return existing as Job;
+    if (plan.changed) io.info(existing ? `Updating job ${job.name}...` : `Creating job ${job.name}...`);
+    try {
+      return await writeJob(cloud, claim ? withClaim(plan.job, holder) : plan.job, existing, waiting);
+    } catch (err) {
+      if (rpcCode(err) === Status.ABORTED) {
+        io.info(`Job ${job.name} was written by another run meanwhile; looking at it again.`);
+        continue;
+      }
+      if (!plan.changed && rpcCode(err) === Status.PERMISSION_DENIED) {
+        // Running a job as it is needs no right to write it: without one, the check for
+        // running executions above is all the guard there is.
+        io.info(`Job ${job.name} cannot be claimed without run.jobs.update; only running executions were checked.`);
+        return existing as Job;
+      }
+      throw explain(err, 'UpdateJob', name);
+    }
   }
+}
+
+/**
+ * writeJob replaces the job with UpdateJob: allow_missing makes the one call create it too, and
+ * the etag makes a concurrent write fail this one (ABORTED) rather than be overwritten by it.
+ */
+async function writeJob(cloud: CloudRun, desired: Job, existing: Job | undefined, waiting: Waiting): Promise<Job> {
+  const [op] = await cloud.jobs.updateJob({job: {...desired, etag: existing?.etag ?? ''}, allowMissing: true});
+  const updated = await awaitJobOperation(cloud, op.latestResponse, waiting);
+  // The operation's result is not always filled in: read the job back for its new etag.
+  return updated?.etag ? updated : (await cloud.jobs.getJob({name: desired.name}))[0];
 }
 
 /**
  * refuseUnsafe stops a run of a job the action does not manage when the job would retry a
  * failed migration or run it several times at once, unless the inputs accept exactly that.
  */
-function refuseUnsafe(existing: Job, job: Located, inputs: Inputs): Job {
+function refuseUnsafe(existing: Job, job: Located, inputs: Inputs): void {
   // max_retries sits in a oneof: unset means the server's default of 3.
   const retries = existing.template?.template?.maxRetries ?? 3;
   const tasks = existing.template?.taskCount || 1;
@@ -96,5 +123,4 @@ function refuseUnsafe(existing: Job, job: Located, inputs: Inputs): Job {
         `set task_count: ${tasks} ${manage}`,
     );
   }
-  return existing;
 }

@@ -2,8 +2,10 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {abortable, Aborted} from './abort.ts';
 import {CloudRun, clientOptions, type Execution} from './clients.ts';
 import {errorMessage} from './errors.ts';
+import {holderId} from './concurrency.ts';
 import {
   cancelExecution,
+  JobChanged,
   listTasks,
   runOverrides,
   startExecution,
@@ -54,12 +56,21 @@ export async function run({getInput, env, io, version, signal = new AbortControl
     cloud = new CloudRun(options);
     const job = await abortable(locate(inputs.job, cloud), signal);
     const retry = retryPolicy(io, signal);
-    const waiting: Waiting = {retry, deadline: Date.now() + START_SLACK_MS, onProgress: (line) => io.info(line), signal};
+    // Before it starts, a run may wait for another one, within its own timeout.
+    const startBy = Date.now() + (inputs.timeoutSeconds ?? 600) * 1000 + START_SLACK_MS;
+    const waiting: Waiting = {retry, deadline: startBy, onProgress: (line) => io.info(line), signal};
 
-    const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version), signal);
-    if (signal.aborted) throw new Aborted(String(signal.reason));
-    // Not abortable: once RunJob is sent, its answer names the execution to cancel.
-    started = await startExecution(cloud, target, runOverrides(inputs), retry, io);
+    const holder = holderId(env);
+    while (!started) {
+      const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version, holder), signal);
+      if (signal.aborted) throw new Aborted(String(signal.reason));
+      // Not abortable: once RunJob is sent, its answer names the execution to cancel.
+      started = await startExecution(cloud, target, runOverrides(inputs), retry, io).catch((err) => {
+        if (!(err instanceof JobChanged)) throw err;
+        io.info(`Job ${job.name} was written by another run before this one started it; looking at it again.`);
+        return undefined;
+      });
+    }
     facts = announce(started, job, inputs, io);
     if (!inputs.wait) {
       io.output('status', 'started');

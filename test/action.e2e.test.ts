@@ -113,14 +113,27 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.ok(update.request.job.etag, 'the update carries the etag it read');
   });
 
-  it('does not update a job that already holds what the inputs ask for', async () => {
-    const inputs = {job: 'unchanged', image: IMAGE, command: node(''), timeout: '5m'};
+  it('does not update a job that already holds what the inputs ask for (concurrency: allow)', async () => {
+    const inputs = {job: 'unchanged', image: IMAGE, command: node(''), timeout: '5m', concurrency: 'allow'};
     assert.equal((await action(inputs)).code, 0);
     const second = await action(inputs);
     assert.equal(second.code, 0, second.log.join('\n'));
     assert.ok(second.log.includes('Job unchanged is up to date.'));
     assert.equal(callsFor('UpdateJob', 'unchanged').length, 1, 'only the first run wrote the job');
     assert.equal(callsFor('RunJob', 'unchanged').length, 2);
+  });
+
+  it('writes only its claim to a job that already holds what the inputs ask for', async () => {
+    const inputs = {job: 'claimed', image: IMAGE, command: node(''), timeout: '5m'};
+    assert.equal((await action(inputs)).code, 0);
+    const before = (emulator.getJob(jobPath('claimed')) as any).template;
+    const second = await action(inputs);
+    assert.equal(second.code, 0, second.log.join('\n'));
+    assert.ok(second.log.includes('Job claimed is up to date.'));
+    const job = emulator.getJob(jobPath('claimed')) as any;
+    const spec = (t: any) => [t.taskCount, t.template.maxRetries, String(t.template.timeout.seconds), t.template.containers[0].image, t.template.containers[0].command];
+    assert.deepEqual(spec(job.template), spec(before), 'the spec is untouched');
+    assert.match(job.annotations['cloud-run-migrate/claim'], /^\{"holder":".+","at":\d+\}$/);
   });
 
   it('runs an existing job as it is, with args, env_vars and timeout as overrides of that run', async () => {
@@ -130,7 +143,9 @@ describe('the action, run from dist/ against the emulator', () => {
     });
     const result = await action({job: 'as-is', args: 'up', env_vars: 'STAGE=prod', timeout: '2m'});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.equal(callsFor('UpdateJob', 'as-is').length, 0);
+    const [claim] = callsFor('UpdateJob', 'as-is');
+    assert.deepEqual(claim.request.job.template.template.containers[0].command.slice(0, 2), ['node', '-e'], 'only the claim was written');
+    assert.equal(claim.request.job.template.template.containers[0].args?.length ?? 0, 0);
     const [runCall] = callsFor('RunJob', 'as-is');
     const overrides = runCall.request.overrides;
     assert.deepEqual(overrides.containerOverrides[0].args, ['up']);
