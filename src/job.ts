@@ -10,6 +10,9 @@ import {withRetries} from './retry.ts';
 
 export type Located = Required<JobRef>;
 
+/** Codes after which a write may have been made although its answer never came. */
+const LOST_ANSWER = new Set<number>([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.UNKNOWN, Status.INTERNAL]);
+
 export const jobName = (job: Located) => `projects/${job.project}/locations/${job.region}/jobs/${job.name}`;
 
 /** locate completes the job's address with the credentials' project when nothing else named one. */
@@ -78,6 +81,12 @@ export async function prepareJob(
     } catch (err) {
       if (rpcCode(err) === Status.ABORTED) {
         io.info(`Job ${job.name} was written by another run meanwhile; looking at it again.`);
+        continue;
+      }
+      // The write may or may not have been made: reading the job again tells, and writing
+      // the same spec and claim a second time changes nothing more.
+      if (LOST_ANSWER.has(rpcCode(err) ?? -1)) {
+        io.info(`The answer to UpdateJob was lost; looking at job ${job.name} again.`);
         continue;
       }
       if (!plan.changed && rpcCode(err) === Status.PERMISSION_DENIED) {

@@ -165,6 +165,15 @@ describe('a run of a job the action manages', () => {
     assert.equal(result.outputs.status, 'succeeded');
   });
 
+  it('reads the job again, rather than fail or run twice, when the answer to UpdateJob is lost', async () => {
+    emulator.faults.add({method: 'UpdateJob', code: Status.DEADLINE_EXCEEDED, afterEffect: true, when: (r) => String(r.job?.name).includes('lost-update')});
+    const result = await action({job: 'lost-update', command: JSON.stringify(['node', '-e', ''])});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.ok(result.log.includes('The answer to UpdateJob was lost; looking at job lost-update again.'));
+    assert.equal(callsFor('RunJob', 'lost-update').length, 1);
+    assert.equal(emulator.executions(jobPath('lost-update')).length, 1);
+  });
+
   it('runs again, once, when a RunJob whose answer was lost created nothing', async () => {
     emulator.faults.add({method: 'RunJob', code: Status.UNAVAILABLE, times: 1, when: (r) => String(r.name).includes('lost-before')});
     const result = await action({job: 'lost-before', command: JSON.stringify(['node', '-e', ''])});
