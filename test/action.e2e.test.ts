@@ -4,6 +4,7 @@ import {v2 as run} from '@google-cloud/run';
 import {grpc, Status} from 'google-gax';
 import {startEmulator, type Emulator} from '../emulator/index.ts';
 import {ROOT, runAction, type ActionRun} from '../scripts/local-runner.ts';
+import {callsFor, errorsOf, startTestEmulator} from './support/emulated.ts';
 
 const PROJECT = 'test-project';
 const REGION = 'us-central1';
@@ -17,7 +18,7 @@ let emulator: Emulator;
 let executions: run.ExecutionsClient;
 
 before(async () => {
-  emulator = await startEmulator({workdir: ROOT, killGraceMs: 200, logBufferMs: 50});
+  emulator = await startTestEmulator();
   executions = new run.ExecutionsClient({
     apiEndpoint: '127.0.0.1',
     port: emulator.port,
@@ -39,10 +40,7 @@ function action(inputs: Record<string, string>, options: Partial<Parameters<type
   });
 }
 
-const callsFor = (method: string, job: string) =>
-  emulator.callsTo(method).filter((c) => JSON.stringify(c.request).includes(`jobs/${job}`));
 
-const errors = (result: ActionRun) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
 
 function assertNoStackTrace(result: ActionRun) {
   assert.doesNotMatch(result.log.join('\n'), /^\s+at .+\(.+:\d+:\d+\)$/m, 'no stack trace in the log');
@@ -53,7 +51,7 @@ describe('the action, run from dist/ against the emulator', () => {
   it('creates a missing job with no retries, one task, and runs it once to success', async () => {
     const result = await action({job: 'create-me', image: IMAGE, command: node('console.log("migrated")')});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.deepEqual(errors(result), []);
+    assert.deepEqual(errorsOf(result), []);
     assert.equal(result.outputs.status, 'succeeded');
     assert.equal(result.outputs.exit_code, '0');
     assert.match(result.outputs.execution, /^projects\/test-project\/locations\/us-central1\/jobs\/create-me\/executions\/create-me-[a-z0-9]{5}$/);
@@ -69,9 +67,9 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.match(result.summary, /\| Status \| ✅ succeeded \|/);
     assert.match(result.summary, new RegExp(`\\| Image \\| \`${IMAGE}\` \\|`));
 
-    const [update] = callsFor('UpdateJob', 'create-me');
+    const [update] = callsFor(emulator, 'UpdateJob', 'create-me');
     assert.equal(update.request.allowMissing ?? update.request.allow_missing, true);
-    assert.equal(callsFor('RunJob', 'create-me').length, 1);
+    assert.equal(callsFor(emulator, 'RunJob', 'create-me').length, 1);
     const job = emulator.getJob(jobPath('create-me')) as any;
     assert.equal(job.template.taskCount ?? job.template.task_count, 1);
     assert.equal(job.template.parallelism, 1);
@@ -109,7 +107,7 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.deepEqual(task.containers[0].env.map((e: any) => e.name), ['OTHER', 'MINE']);
     assert.deepEqual({...job.labels}, {owner: 'platform', team: 'db'});
     assert.equal(task.maxRetries ?? task.max_retries, 0, 'the unsafe default of 3 retries is replaced');
-    const [update] = callsFor('UpdateJob', 'keep-others');
+    const [update] = callsFor(emulator, 'UpdateJob', 'keep-others');
     assert.ok(update.request.job.etag, 'the update carries the etag it read');
   });
 
@@ -119,8 +117,8 @@ describe('the action, run from dist/ against the emulator', () => {
     const second = await action(inputs);
     assert.equal(second.code, 0, second.log.join('\n'));
     assert.ok(second.log.includes('Job unchanged is up to date.'));
-    assert.equal(callsFor('UpdateJob', 'unchanged').length, 1, 'only the first run wrote the job');
-    assert.equal(callsFor('RunJob', 'unchanged').length, 2);
+    assert.equal(callsFor(emulator, 'UpdateJob', 'unchanged').length, 1, 'only the first run wrote the job');
+    assert.equal(callsFor(emulator, 'RunJob', 'unchanged').length, 2);
   });
 
   it('writes only its claim to a job that already holds what the inputs ask for', async () => {
@@ -143,10 +141,10 @@ describe('the action, run from dist/ against the emulator', () => {
     });
     const result = await action({job: 'as-is', args: 'up', env_vars: 'STAGE=prod', timeout: '2m'});
     assert.equal(result.code, 0, result.log.join('\n'));
-    const [claim] = callsFor('UpdateJob', 'as-is');
+    const [claim] = callsFor(emulator, 'UpdateJob', 'as-is');
     assert.deepEqual(claim.request.job.template.template.containers[0].command.slice(0, 2), ['node', '-e'], 'only the claim was written');
     assert.equal(claim.request.job.template.template.containers[0].args?.length ?? 0, 0);
-    const [runCall] = callsFor('RunJob', 'as-is');
+    const [runCall] = callsFor(emulator, 'RunJob', 'as-is');
     const overrides = runCall.request.overrides;
     assert.deepEqual(overrides.containerOverrides[0].args, ['up']);
     assert.deepEqual(overrides.containerOverrides[0].env.map((e: any) => [e.name, e.value]), [['STAGE', 'prod']]);
@@ -160,7 +158,7 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.equal(result.outputs.exit_code, '3');
     assert.equal(result.outputs.failed_count, '1');
     const id = result.outputs.execution_id;
-    assert.deepEqual(errors(result), [`Execution ${id} of job exits-three exited with code 3 in ${result.outputs.duration} s. Logs: ${result.outputs.log_url}`]);
+    assert.deepEqual(errorsOf(result), [`Execution ${id} of job exits-three exited with code 3 in ${result.outputs.duration} s. Logs: ${result.outputs.log_url}`]);
     assert.equal(emulator.callsTo('ListTasks').filter((c) => JSON.stringify(c.request).includes(id)).length, 1);
     assert.match(result.summary, /❌ failed/);
     assert.match(result.summary, /\| Exit code \| 3 \|/);
@@ -172,7 +170,7 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.equal(result.code, 1);
     assert.equal(result.outputs.status, 'timed_out');
     assert.equal(result.outputs.exit_code, undefined);
-    assert.match(errors(result)[0], /^Execution too-slow-\w{5} of job too-slow timed out \(the task timeout was reached\)/);
+    assert.match(errorsOf(result)[0], /^Execution too-slow-\w{5} of job too-slow timed out \(the task timeout was reached\)/);
   });
 
   it('reports cancelled, never success, when the execution is cancelled by someone else', async () => {
@@ -191,7 +189,7 @@ describe('the action, run from dist/ against the emulator', () => {
     await cancelled;
     assert.equal(result.code, 1);
     assert.equal(result.outputs.status, 'cancelled');
-    assert.match(errors(result)[0], /of job cancelled-elsewhere was cancelled/);
+    assert.match(errorsOf(result)[0], /of job cancelled-elsewhere was cancelled/);
   });
 
   it('fails with the image named when the image does not exist', async () => {
@@ -203,7 +201,7 @@ describe('the action, run from dist/ against the emulator', () => {
       });
       assert.equal(result.code, 1);
       assert.equal(result.outputs.status, 'failed');
-      assert.match(errors(result)[0], /could not start: Image '.*migrate:1-missing' not found/);
+      assert.match(errorsOf(result)[0], /could not start: Image '.*migrate:1-missing' not found/);
     } finally {
       await strict.stop();
     }
@@ -218,7 +216,7 @@ describe('the action, run from dist/ against the emulator', () => {
         env: {CLOUD_RUN_EMULATOR_HOST: strict.address},
       });
       assert.equal(result.code, 1);
-      assert.deepEqual(errors(result), [
+      assert.deepEqual(errorsOf(result), [
         `RunJob ${jobPath('denied')} failed: Permission 'run.jobs.run' denied on resource '${jobPath('denied')}' (or resource may not exist). ` +
           "The workflow's identity lacks the permission run.jobs.run: grant it roles/run.invoker.",
       ]);
@@ -233,10 +231,10 @@ describe('the action, run from dist/ against the emulator', () => {
   it('names the project, region and job when the job does not exist and no image is given', async () => {
     const result = await action({job: 'nowhere'});
     assert.equal(result.code, 1);
-    assert.deepEqual(errors(result), [
+    assert.deepEqual(errorsOf(result), [
       `Job nowhere was not found in project ${PROJECT}, region ${REGION}. Set "image" to create it, or check project_id and region.`,
     ]);
-    assert.equal(callsFor('RunJob', 'nowhere').length, 0);
+    assert.equal(callsFor(emulator, 'RunJob', 'nowhere').length, 0);
   });
 
   it('refuses bad input before calling Cloud Run at all', async () => {
@@ -251,8 +249,8 @@ describe('the action, run from dist/ against the emulator', () => {
     ] as const) {
       const result = await action(inputs);
       assert.equal(result.code, 1);
-      assert.equal(errors(result).length, 1);
-      assert.match(errors(result)[0], message);
+      assert.equal(errorsOf(result).length, 1);
+      assert.match(errorsOf(result)[0], message);
       assertNoStackTrace(result);
     }
     assert.equal(emulator.calls.length, before, 'no call reached the emulator');
@@ -263,7 +261,7 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.equal(result.code, 0, result.log.join('\n'));
     assert.equal(result.outputs.status, 'started');
     assert.match(result.outputs.execution, /\/executions\/no-wait-\w{5}$/);
-    assert.equal(callsFor('GetExecution', 'no-wait').length, 0);
+    assert.equal(callsFor(emulator, 'GetExecution', 'no-wait').length, 0);
   });
 
   it('rides out transient errors while waiting', async () => {
@@ -277,7 +275,7 @@ describe('the action, run from dist/ against the emulator', () => {
     emulator.faults.add({method: 'GetExecution', code: Status.PERMISSION_DENIED, message: "Permission 'run.executions.get' denied", times: 1});
     const result = await action({job: 'unreadable', image: IMAGE, command: node('')});
     assert.equal(result.code, 1);
-    assert.match(errors(result)[0], /^The state of execution .*unreadable-\w{5} cannot be known .*run\.executions\.get.*; it may still be running\.$/);
+    assert.match(errorsOf(result)[0], /^The state of execution .*unreadable-\w{5} cannot be known .*run\.executions\.get.*; it may still be running\.$/);
     assert.notEqual(result.outputs.status, 'succeeded');
   });
 

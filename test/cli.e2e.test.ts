@@ -4,8 +4,9 @@ import {cp, mkdtemp, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
-import {startEmulator, type Emulator} from '../emulator/index.ts';
+import type {Emulator} from '../emulator/index.ts';
 import {ROOT} from '../scripts/local-runner.ts';
+import {startTestEmulator} from './support/emulated.ts';
 
 const IMAGE = 'us-docker.pkg.dev/test-project/app/migrate:1';
 const node = (script: string) => JSON.stringify(['node', '-e', script]);
@@ -15,7 +16,7 @@ let dir: string;
 let cli: string;
 
 before(async () => {
-  emulator = await startEmulator({workdir: ROOT, killGraceMs: 200, logBufferMs: 50});
+  emulator = await startTestEmulator();
   // The bundle, copied away from node_modules: it must run on its own.
   dir = await mkdtemp(join(tmpdir(), 'cli-e2e-'));
   await cp(join(ROOT, 'dist/cli'), join(dir, 'cli'), {recursive: true});

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, it} from 'node:test';
 import {startEmulator, type Emulator} from '../emulator/index.ts';
-import {ROOT, runAction, type ActionRun} from '../scripts/local-runner.ts';
+import {ROOT, runAction} from '../scripts/local-runner.ts';
+import {callsFor, errorsOf, startTestEmulator} from './support/emulated.ts';
 
 const PROJECT = 'concurrency-project';
 const IMAGE = 'us-docker.pkg.dev/concurrency-project/app/migrate:1';
@@ -10,13 +11,10 @@ const sleeper = (ms: number) => ['node', '-e', `console.log("migrating"); setTim
 
 let emulator: Emulator;
 before(async () => {
-  emulator = await startEmulator({workdir: ROOT, killGraceMs: 200, logBufferMs: 50});
+  emulator = await startTestEmulator();
 });
 after(() => emulator.stop());
 
-const errors = (result: ActionRun) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-const callsFor = (method: string, job: string) =>
-  emulator.callsTo(method).filter((c) => JSON.stringify(c.request).includes(`jobs/${job}`));
 const ms = (t: {seconds: string | number; nanos?: number}) => Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6;
 type Stored = {name: string; createTime: {seconds: string}; startTime?: {seconds: string; nanos: number}; completionTime?: {seconds: string; nanos: number}; conditions: Array<{type: string; executionReason?: string}>};
 const executionsOf = (job: string) => emulator.executions(jobPath(job)) as Stored[];
@@ -49,17 +47,17 @@ describe('another execution of the job is running', () => {
     const other = runningElsewhere('busy-fail', 3000);
     const result = await action({job: 'busy-fail', concurrency: 'fail'});
     assert.equal(result.code, 1);
-    assert.deepEqual(errors(result), [
+    assert.deepEqual(errorsOf(result), [
       `Execution ${other.split('/').pop()} of job busy-fail is still running, and concurrency: fail refuses to start another. Nothing was run.`,
     ]);
-    assert.equal(callsFor('RunJob', 'busy-fail').length, 0);
+    assert.equal(callsFor(emulator, 'RunJob', 'busy-fail').length, 0);
   });
 
   it('cancels it, then runs (concurrency: cancel)', async () => {
     const other = runningElsewhere('busy-cancel', 30_000);
     const result = await action({job: 'busy-cancel', concurrency: 'cancel'});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.deepEqual(callsFor('CancelExecution', 'busy-cancel').map((c) => c.request.name), [other]);
+    assert.deepEqual(callsFor(emulator, 'CancelExecution', 'busy-cancel').map((c) => c.request.name), [other]);
     const theirs = executionsOf('busy-cancel').find((e) => e.name === other) as Stored;
     assert.equal(theirs.conditions.find((c) => c.type === 'Completed')?.executionReason, 'CANCELLED');
   });
@@ -68,8 +66,8 @@ describe('another execution of the job is running', () => {
     runningElsewhere('busy-allow', 3000);
     const result = await action({job: 'busy-allow', concurrency: 'allow'});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.equal(callsFor('ListExecutions', 'busy-allow').length, 0);
-    assert.equal(callsFor('UpdateJob', 'busy-allow').length, 0, 'nothing claimed');
+    assert.equal(callsFor(emulator, 'ListExecutions', 'busy-allow').length, 0);
+    assert.equal(callsFor(emulator, 'UpdateJob', 'busy-allow').length, 0, 'nothing claimed');
   });
 
   it('still checks for running executions when the job cannot be claimed', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {after, before, describe, it} from 'node:test';
 import {startEmulator, type Emulator} from '../emulator/index.ts';
 import {ROOT, runAction, type ActionRun} from '../scripts/local-runner.ts';
+import {startTestEmulator} from './support/emulated.ts';
 
 const PROJECT = 'logs-project';
 const IMAGE = 'us-docker.pkg.dev/logs-project/app/migrate:1';
@@ -9,7 +10,7 @@ const node = (script: string) => JSON.stringify(['node', '-e', script]);
 
 let emulator: Emulator;
 before(async () => {
-  emulator = await startEmulator({workdir: ROOT, killGraceMs: 200, logBufferMs: 50});
+  emulator = await startTestEmulator();
 });
 after(() => emulator.stop());
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import type {ChildProcess} from 'node:child_process';
 import {after, before, describe, it} from 'node:test';
 import {Status} from 'google-gax';
-import {startEmulator, type Emulator} from '../emulator/index.ts';
-import {ROOT, runAction, type ActionRun, type RunOptions} from '../scripts/local-runner.ts';
+import type {Emulator} from '../emulator/index.ts';
+import {runAction, type ActionRun, type RunOptions} from '../scripts/local-runner.ts';
+import {callsFor, errorsOf, startTestEmulator} from './support/emulated.ts';
 
 const PROJECT = 'safety-project';
 const IMAGE = 'us-docker.pkg.dev/safety-project/app/migrate:1';
@@ -12,13 +13,10 @@ const SLOW = JSON.stringify(['node', '-e', 'console.log("migrating"); setTimeout
 
 let emulator: Emulator;
 before(async () => {
-  emulator = await startEmulator({workdir: ROOT, killGraceMs: 200, logBufferMs: 50});
+  emulator = await startTestEmulator();
 });
 after(() => emulator.stop());
 
-const errors = (result: ActionRun) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-const callsFor = (method: string, job: string) =>
-  emulator.callsTo(method).filter((c) => JSON.stringify(c.request).includes(`jobs/${job}`));
 const completionStatus = (job: string) => (emulator.executions(jobPath(job))[0] as {conditions: Array<{type: string; executionReason?: string}>}).conditions.find((c) => c.type === 'Completed')?.executionReason;
 
 function action(inputs: Record<string, string>, options: Partial<RunOptions> = {}): Promise<ActionRun> {
@@ -51,23 +49,23 @@ describe('cancellation of the workflow', () => {
     assert.equal(result.code, 1);
     assert.ok(result.exitedAt - result.signalledAt < 7500, 'done within the runner\'s SIGINT grace');
     assert.equal(result.outputs.status, 'cancelled');
-    assert.match(errors(result)[0], /^The workflow was cancelled while execution abort-cancel-\w{5} of job abort-cancel was running: it was cancelled\. Logs: https:\/\//);
-    assert.equal(callsFor('CancelExecution', 'abort-cancel').length, 1);
-    assert.equal(callsFor('RunJob', 'abort-cancel').length, 1);
+    assert.match(errorsOf(result)[0], /^The workflow was cancelled while execution abort-cancel-\w{5} of job abort-cancel was running: it was cancelled\. Logs: https:\/\//);
+    assert.equal(callsFor(emulator, 'CancelExecution', 'abort-cancel').length, 1);
+    assert.equal(callsFor(emulator, 'RunJob', 'abort-cancel').length, 1);
     assert.equal(result.state.settled, 'true', 'the post step has nothing left to do');
   });
 
   it('treats SIGTERM as SIGINT', async () => {
     const result = await cancelWhen({job: 'abort-term', command: SLOW}, /^migrating$/, 'SIGTERM');
     assert.equal(result.code, 1);
-    assert.equal(callsFor('CancelExecution', 'abort-term').length, 1);
+    assert.equal(callsFor(emulator, 'CancelExecution', 'abort-term').length, 1);
   });
 
   it('leaves the execution running with cancel_on_abort: false, and says where it is', async () => {
     const result = await cancelWhen({job: 'abort-leave', command: SLOW, cancel_on_abort: 'false'}, /^migrating$/);
     assert.equal(result.code, 1);
-    assert.match(errors(result)[0], /^The workflow was cancelled; execution abort-leave-\w{5} was left running \(cancel_on_abort: false\)\. Console: https:\/\//);
-    assert.equal(callsFor('CancelExecution', 'abort-leave').length, 0);
+    assert.match(errorsOf(result)[0], /^The workflow was cancelled; execution abort-leave-\w{5} was left running \(cancel_on_abort: false\)\. Console: https:\/\//);
+    assert.equal(callsFor(emulator, 'CancelExecution', 'abort-leave').length, 0);
     assert.equal(completionStatus('abort-leave'), undefined, 'still running');
   });
 
@@ -76,7 +74,7 @@ describe('cancellation of the workflow', () => {
     const result = await cancelWhen({job: 'abort-hang', command: SLOW}, /^migrating$/);
     assert.equal(result.code, 1);
     assert.ok(result.exitedAt - result.signalledAt < 7500, `exited ${result.exitedAt - result.signalledAt} ms after SIGINT`);
-    assert.match(errors(result)[0], /cancelling it did not succeed in time, so it may still be running/);
+    assert.match(errorsOf(result)[0], /cancelling it did not succeed in time, so it may still be running/);
   });
 
   it('starts nothing once cancelled before the execution was started', async () => {
@@ -87,9 +85,9 @@ describe('cancellation of the workflow', () => {
     child?.kill('SIGINT');
     const result = await pending;
     assert.equal(result.code, 1);
-    assert.deepEqual(errors(result), ['The workflow was cancelled before the job was started: nothing was run.']);
+    assert.deepEqual(errorsOf(result), ['The workflow was cancelled before the job was started: nothing was run.']);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(callsFor('RunJob', 'abort-early').length, 0);
+    assert.equal(callsFor(emulator, 'RunJob', 'abort-early').length, 0);
   });
 
   it('cancels, in the post step, an execution the killed main step left running', async () => {
@@ -98,9 +96,9 @@ describe('cancellation of the workflow', () => {
     assert.ok(main.state.execution, 'the main step remembered its execution');
     const post = await action({job: 'abort-killed'}, {postState: main.state});
     assert.equal(post.code, 0);
-    assert.equal(callsFor('CancelExecution', 'abort-killed').length, 1);
+    assert.equal(callsFor(emulator, 'CancelExecution', 'abort-killed').length, 1);
     assert.match(post.annotations[0]?.message ?? '', /^The main step ended before execution abort-killed-\w{5}: it was cancelled\./);
-    assert.equal(callsFor('RunJob', 'abort-killed').length, 1, 'the post step starts nothing');
+    assert.equal(callsFor(emulator, 'RunJob', 'abort-killed').length, 1, 'the post step starts nothing');
   });
 
   it('does nothing in the post step after a run that finished', async () => {
@@ -122,10 +120,10 @@ describe('a job the action runs as it is', () => {
     putJob('retries-unset', {});
     const result = await runAction({inputs: {project_id: PROJECT, job: 'retries-unset'}, env: {CLOUD_RUN_EMULATOR_HOST: emulator.address}});
     assert.equal(result.code, 1);
-    assert.deepEqual(errors(result), [
+    assert.deepEqual(errorsOf(result), [
       'Job retries-unset retries a failed task up to 3 times, so a half-applied migration could run again: set max_retries: 3 to accept that, or set "image" to let this action manage the job (one task, no retries). Nothing was run.',
     ]);
-    assert.equal(callsFor('RunJob', 'retries-unset').length, 0);
+    assert.equal(callsFor(emulator, 'RunJob', 'retries-unset').length, 0);
   });
 
   it('runs when max_retries names the job\'s own setting', async () => {
@@ -138,10 +136,10 @@ describe('a job the action runs as it is', () => {
     emulator.putJob({name: jobPath('several'), template: {taskCount: 3, template: {maxRetries: 0, containers: [{image: IMAGE, command: ['node', '-e', '']}]}}});
     const refused = await runAction({inputs: {project_id: PROJECT, job: 'several'}, env: {CLOUD_RUN_EMULATOR_HOST: emulator.address}});
     assert.equal(refused.code, 1);
-    assert.match(errors(refused)[0], /^Job several runs 3 tasks, so the migration would run 3 times: set task_count: 3 to accept that/);
+    assert.match(errorsOf(refused)[0], /^Job several runs 3 tasks, so the migration would run 3 times: set task_count: 3 to accept that/);
     const accepted = await runAction({inputs: {project_id: PROJECT, job: 'several', task_count: '3'}, env: {CLOUD_RUN_EMULATOR_HOST: emulator.address}});
     assert.equal(accepted.code, 0, accepted.log.join('\n'));
-    assert.equal(callsFor('RunJob', 'several').length, 1);
+    assert.equal(callsFor(emulator, 'RunJob', 'several').length, 1);
   });
 });
 
@@ -159,7 +157,7 @@ describe('a run of a job the action manages', () => {
     emulator.faults.add({method: 'RunJob', code: Status.UNAVAILABLE, afterEffect: true, when: (r) => String(r.name).includes('lost-answer')});
     const result = await action({job: 'lost-answer', command: JSON.stringify(['node', '-e', 'console.log("ran")'])});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.equal(callsFor('RunJob', 'lost-answer').length, 1);
+    assert.equal(callsFor(emulator, 'RunJob', 'lost-answer').length, 1);
     assert.equal(emulator.executions(jobPath('lost-answer')).length, 1);
     assert.ok(result.log.some((l) => /^The answer to RunJob was lost; execution lost-answer-\w{5}, created by it, is this run's\.$/.test(l)));
     assert.equal(result.outputs.status, 'succeeded');
@@ -170,7 +168,7 @@ describe('a run of a job the action manages', () => {
     const result = await action({job: 'lost-update', command: JSON.stringify(['node', '-e', ''])});
     assert.equal(result.code, 0, result.log.join('\n'));
     assert.ok(result.log.includes('The answer to UpdateJob was lost; looking at job lost-update again.'));
-    assert.equal(callsFor('RunJob', 'lost-update').length, 1);
+    assert.equal(callsFor(emulator, 'RunJob', 'lost-update').length, 1);
     assert.equal(emulator.executions(jobPath('lost-update')).length, 1);
   });
 
@@ -178,7 +176,7 @@ describe('a run of a job the action manages', () => {
     emulator.faults.add({method: 'RunJob', code: Status.UNAVAILABLE, times: 1, when: (r) => String(r.name).includes('lost-before')});
     const result = await action({job: 'lost-before', command: JSON.stringify(['node', '-e', ''])});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.equal(callsFor('RunJob', 'lost-before').length, 2);
+    assert.equal(callsFor(emulator, 'RunJob', 'lost-before').length, 2);
     assert.equal(emulator.executions(jobPath('lost-before')).length, 1);
   });
 });
