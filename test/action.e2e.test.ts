@@ -279,6 +279,33 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.notEqual(result.outputs.status, 'succeeded');
   });
 
+  it('says to add the auth step when there are no credentials at all', async () => {
+    const result = await runAction({
+      inputs: {job: 'no-credentials', project_id: PROJECT, image: IMAGE},
+      // No emulator, no credentials file, and no metadata server to ask.
+      env: {HOME: '/nonexistent', METADATA_SERVER_DETECTION: 'none'},
+    });
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result), [
+      'No Google Cloud credentials were found. Add a google-github-actions/auth step before this one (with "permissions: id-token: write" on the job), or set GOOGLE_APPLICATION_CREDENTIALS.',
+    ]);
+    assertNoStackTrace(result);
+  });
+
+  it('prints no secret, debug logging included, even when the run fails', async () => {
+    const secret = 'pw-5f8a1c93e7d2-sentinel';
+    const result = await action(
+      {job: 'debug-secret', image: IMAGE, command: node('console.log(process.env.DB_PASSWORD); process.exit(1)'), env_vars: `DB_PASSWORD=${secret}`},
+      {env: {ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1'}},
+    );
+    assert.equal(result.code, 1);
+    const leaks = result.stdout.split('\n').filter((line) => line.includes(secret) && !line.startsWith('::add-mask::'));
+    assert.ok(result.masks.includes(secret), 'masked before anything was printed');
+    assert.ok(result.stdout.indexOf(`::add-mask::${secret}`) < result.stdout.indexOf('Started execution'));
+    assert.ok(!result.log.join('\n').includes(secret), 'the log shows *** where the job printed it');
+    assert.ok(leaks.every((line) => !line.startsWith('::debug::')), 'no debug line carries it');
+  });
+
   it('masks env_vars values that look like credentials', async () => {
     const result = await action({
       job: 'masked',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, it} from 'node:test';
+import {Status} from 'google-gax';
 import {startEmulator, type Emulator} from '../emulator/index.ts';
 import {ROOT, runAction, type ActionRun} from '../scripts/local-runner.ts';
 import {startTestEmulator} from './support/emulated.ts';
@@ -101,6 +102,20 @@ describe('the job\'s logs in the workflow log', () => {
     const lines = jobLines(result);
     assert.ok(lines.includes('[task 0] hello from 0'));
     assert.ok(lines.includes('[task 1] hello from 1'));
+  });
+
+  it('reads pages of entries, in order, when the tail stream is not available', async () => {
+    const noTail = await startTestEmulator();
+    noTail.faults.add({method: 'TailLogEntries', code: Status.UNIMPLEMENTED, times: Infinity});
+    try {
+      const result = await action({job: 'no-tail', command: node('for (let i = 0; i < 300; i++) console.log("line " + i)')}, noTail);
+      assert.equal(result.code, 0, result.log.join('\n'));
+      const lines = jobLines(result).filter((l) => l.startsWith('line '));
+      assert.deepEqual(lines, Array.from({length: 300}, (_, i) => `line ${i}`));
+      assert.ok(noTail.callsTo('ListLogEntries').length >= 1);
+    } finally {
+      await noTail.stop();
+    }
   });
 
   it('warns once with the role to grant when logs cannot be read, and keeps the verdict', async () => {
