@@ -115,18 +115,25 @@ export async function run({getInput, env, io, version, signal = new AbortControl
 async function stop(cloud: CloudRun, started: Started, facts: SummaryFacts, inputs: Inputs, deadline: boolean, io: Io) {
   const name = started.execution.name as string;
   const id = facts.execution as string;
-  io.output('status', deadline ? 'timed_out' : 'cancelled');
+  const status = deadline ? 'timed_out' : 'cancelled';
+  io.output('status', status);
+  let reason: string;
   if (!deadline && !inputs.cancelOnAbort) {
+    reason = 'the workflow was cancelled; the execution was left running';
     io.fail(`The workflow was cancelled; execution ${id} was left running (cancel_on_abort: false). Console: ${facts.consoleUrl}`);
-    return;
+  } else {
+    const cancelled = await cancelExecution(cloud, name, io);
+    io.remember('settled', String(cancelled));
+    const why = deadline
+      ? `Execution ${id} of job ${inputs.job.name} ran past the run's deadline (its task timeout for every attempt, plus time to start):`
+      : `The workflow was cancelled while execution ${id} of job ${inputs.job.name} was running:`;
+    const what = cancelled ? 'it was cancelled' : 'cancelling it did not succeed in time, so it may still be running';
+    reason = cancelled
+      ? `${deadline ? 'ran past the deadline' : 'the workflow was cancelled'}, so the execution was cancelled`
+      : `${deadline ? 'ran past the deadline' : 'the workflow was cancelled'}; cancelling the execution did not succeed in time`;
+    io.fail(`${why} ${what}. Logs: ${facts.logsUrl}`);
   }
-  const cancelled = await cancelExecution(cloud, name, io);
-  io.remember('settled', String(cancelled));
-  const why = deadline
-    ? `Execution ${id} of job ${inputs.job.name} ran past the run's deadline (its task timeout for every attempt, plus time to start):`
-    : `The workflow was cancelled while execution ${id} of job ${inputs.job.name} was running:`;
-  const what = cancelled ? 'it was cancelled' : 'cancelling it did not succeed in time, so it may still be running';
-  io.fail(`${why} ${what}. Logs: ${facts.logsUrl}`);
+  await io.summary(summaryMarkdown({...facts, status, reason}));
 }
 
 function logSettings(job: Located, facts: SummaryFacts): LogSettings {

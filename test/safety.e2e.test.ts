@@ -53,6 +53,8 @@ describe('cancellation of the workflow', () => {
     assert.equal(callsFor(emulator, 'CancelExecution', 'abort-cancel').length, 1);
     assert.equal(callsFor(emulator, 'RunJob', 'abort-cancel').length, 1);
     assert.equal(result.state.settled, 'true', 'the post step has nothing left to do');
+    assert.match(result.summary, /\| Status \| ❌ cancelled \|/);
+    assert.match(result.summary, /\| Reason \| the workflow was cancelled, so the execution was cancelled \|/);
   });
 
   it('treats SIGTERM as SIGINT', async () => {
