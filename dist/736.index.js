@@ -16,6 +16,8 @@ export const modules = {
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(83916);
 /* harmony import */ var _outcome_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(34671);
 /* harmony import */ var _sanitize_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(25540);
+/* harmony import */ var _time_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(29834);
+
 
 
 
@@ -72,7 +74,7 @@ class LogFollower {
     async finish(execution) {
         const tasks = (0,_outcome_js__WEBPACK_IMPORTED_MODULE_5__/* .hasStarted */ .gd)(execution) ? (execution.taskCount ?? 1) : 0;
         const caughtUp = () => this.#failed || Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean);
-        const completed = Number(execution.completionTime?.seconds ?? 0) * 1000 || Date.now();
+        const completed = (0,_time_js__WEBPACK_IMPORTED_MODULE_6__/* .millis */ .n)(execution.completionTime) || Date.now();
         // The grace period runs from the execution's end, and again from the last line that
         // arrived while lines keep coming, up to a hard limit for a job that printed a lot.
         const deadline = () => Math.min(Math.max(completed, this.#lastArrival) + this.#settings.graceMs, completed + MAX_DRAIN_MS);
@@ -208,7 +210,7 @@ function timestamp(entry) {
     const t = entry.timestamp;
     if (!t)
         return '';
-    const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+    const ms = Math.floor((0,_time_js__WEBPACK_IMPORTED_MODULE_6__/* .millis */ .n)(t));
     const nanos = String(t.nanos ?? 0).padStart(9, '0');
     return `${new Date(ms).toISOString().slice(0, 19)}.${nanos}Z`;
 }

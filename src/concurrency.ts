@@ -6,6 +6,7 @@ import {cancelExecution, type Waiting} from './execution.ts';
 import type {Io} from './io.ts';
 import {isFinished} from './outcome.ts';
 import {withRetries} from './retry.ts';
+import {millis} from './time.ts';
 
 export type Concurrency = 'wait' | 'fail' | 'cancel' | 'allow';
 
@@ -14,13 +15,14 @@ export type Concurrency = 'wait' | 'fail' | 'cancel' | 'allow';
  * its own; writing this with the job's etag makes the claim atomic, so of several runs that
  * find the job free at once, exactly one wins and the others see it.
  */
-export const CLAIM_ANNOTATION = 'cloud-run-migrate/claim';
+const CLAIM_ANNOTATION = 'cloud-run-migrate/claim';
 /** A claim whose run started no execution within this time is abandoned (its runner died). */
 const CLAIM_TTL_MS = 2 * 60_000;
-/** Between reads of what the run is waiting for. */
-const POLL_MS = 1000;
+/** Between reads of what the run is waiting for: soon at first, then no more than 6 a minute. */
+const FIRST_POLL_MS = 1000;
+const MAX_POLL_MS = 10_000;
 
-export interface Claim {
+interface Claim {
   holder: string;
   at: number;
 }
@@ -33,7 +35,7 @@ export function holderId(env: Record<string, string | undefined>): string {
   return `${run || 'a run'} (${randomUUID().slice(0, 8)})`;
 }
 
-export const claimOf = (job: Job | undefined): Claim | undefined => {
+const claimOf = (job: Job | undefined): Claim | undefined => {
   const raw = job?.annotations?.[CLAIM_ANNOTATION];
   if (!raw) return undefined;
   try {
@@ -51,8 +53,6 @@ export const withClaim = (job: Job, holder: string): Job => ({
 
 /** What keeps this run from starting now: executions still running, or another run's fresh claim. */
 export type Busy = {executions: Execution[]} | {claim: Claim};
-
-const ms = (t?: {seconds?: unknown; nanos?: number | null} | null) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
 /**
  * findBusy looks for what would make this run a second migration at once. Executions are
@@ -73,7 +73,7 @@ export async function findBusy(cloud: CloudRun, job: Job, holder: string, waitin
     });
     running.push(...page.filter((e) => !e.completionTime && !e.deleteTime));
     const oldest = page.at(-1);
-    pageToken = oldest && ms(oldest.createTime) > horizon ? (response?.nextPageToken ?? '') : '';
+    pageToken = oldest && millis(oldest.createTime) > horizon ? (response?.nextPageToken ?? '') : '';
   } while (pageToken);
   if (running.length > 0) return {executions: running};
 
@@ -81,7 +81,7 @@ export async function findBusy(cloud: CloudRun, job: Job, holder: string, waitin
   if (!claim || claim.holder === holder) return undefined;
   // Spent once an execution was created after it. Clocks differ between machines: a wrong
   // answer here errs towards waiting, and the etags keep two runs from both starting.
-  const spent = ms(job.latestCreatedExecution?.createTime) > claim.at;
+  const spent = millis(job.latestCreatedExecution?.createTime) > claim.at;
   const abandoned = Date.now() - claim.at > CLAIM_TTL_MS;
   return spent || abandoned ? undefined : {claim};
 }
@@ -119,18 +119,19 @@ export async function handleBusy(busy: Busy, mode: Concurrency, cloud: CloudRun,
 }
 
 async function waitUntilFinished(cloud: CloudRun, name: string, waiting: Waiting): Promise<void> {
-  for (;;) {
+  // Another migration may run for an hour: read it less often the longer it runs.
+  for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 1.5, MAX_POLL_MS)) {
     const [execution] = await withRetries(() => cloud.executions.getExecution({name}), waiting.retry).catch((err) => {
       throw explain(err, 'GetExecution', name);
     });
     if (isFinished(execution)) return;
-    await pause(waiting);
+    await pause(waiting, delay);
   }
 }
 
-async function pause(waiting: Waiting): Promise<void> {
+async function pause(waiting: Waiting, ms = FIRST_POLL_MS): Promise<void> {
   if (Date.now() > waiting.deadline) {
     throw new ActionError('Another run of the job did not finish in time for this one to start; nothing was run.');
   }
-  await sleep(POLL_MS, undefined, {signal: waiting.signal});
+  await sleep(ms, undefined, {signal: waiting.signal});
 }

@@ -7,6 +7,7 @@ import type {Inputs} from './inputs.ts';
 import {runMessage} from './messages.ts';
 import {isFinished} from './outcome.ts';
 import {withRetries, type RetryPolicy} from './retry.ts';
+import {millis} from './time.ts';
 
 /** How long one WaitOperation call may hold; the server may answer sooner. */
 const LONG_POLL_SECONDS = 30;
@@ -127,8 +128,7 @@ export async function startExecution(
 async function createdSince(cloud: CloudRun, job: string, since: number, retry: RetryPolicy): Promise<Execution[]> {
   await retry.sleep(SETTLE_MS, retry.signal);
   const [executions] = await withRetries(() => cloud.executions.listExecutions({parent: job, pageSize: 20}, {autoPaginate: false}), retry);
-  const created = (e: Execution) => Number(e.createTime?.seconds ?? 0) * 1000 + (e.createTime?.nanos ?? 0) / 1e6;
-  return executions.filter((e) => created(e) >= since - CLOCK_SKEW_MS);
+  return executions.filter((e) => millis(e.createTime) >= since - CLOCK_SKEW_MS);
 }
 
 const shortName = (execution: Execution) => String(execution.name).split('/').pop();

@@ -73,7 +73,7 @@ export async function prepareJob(
     }
 
     const plan = inputs.ownsSpec ? planJob(existing, name, inputs, version) : {job: existing as Job, changed: false};
-    if (!plan.changed) io.info(`Job ${job.name} is up to date.`);
+    if (inputs.ownsSpec && !plan.changed) io.info(`Job ${job.name} is up to date.`);
     if (!plan.changed && !claim) return existing as Job;
     if (plan.changed) io.info(existing ? `Updating job ${job.name}...` : `Creating job ${job.name}...`);
     try {

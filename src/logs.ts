@@ -7,6 +7,7 @@ import {errorMessage, rpcCode} from './errors.ts';
 import {hasStarted} from './outcome.ts';
 import type {Io} from './io.ts';
 import {cleanLine} from './sanitize.ts';
+import {millis} from './time.ts';
 
 type LogEntry = protos.google.logging.v2.ILogEntry;
 
@@ -80,7 +81,7 @@ export class LogFollower {
   async finish(execution: Execution): Promise<void> {
     const tasks = hasStarted(execution) ? (execution.taskCount ?? 1) : 0;
     const caughtUp = () => this.#failed || Array.from({length: tasks}, (_, i) => this.#exited.get(i)).every(Boolean);
-    const completed = Number(execution.completionTime?.seconds ?? 0) * 1000 || Date.now();
+    const completed = millis(execution.completionTime) || Date.now();
     // The grace period runs from the execution's end, and again from the last line that
     // arrived while lines keep coming, up to a hard limit for a job that printed a lot.
     const deadline = () =>
@@ -215,7 +216,7 @@ const attemptSuffix = (entry: LogEntry) => {
 function timestamp(entry: LogEntry): string {
   const t = entry.timestamp;
   if (!t) return '';
-  const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+  const ms = Math.floor(millis(t));
   const nanos = String(t.nanos ?? 0).padStart(9, '0');
   return `${new Date(ms).toISOString().slice(0, 19)}.${nanos}Z`;
 }

@@ -1,4 +1,5 @@
 import type {Execution, Task} from './clients.ts';
+import {millis, type Timestamp} from './time.ts';
 
 export type Status = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 
@@ -69,8 +70,7 @@ export function judge(execution: Execution, tasks: Task[]): Outcome {
 }
 
 /** Seconds between two protobuf timestamps, to one decimal. */
-export function seconds(from: Execution['startTime'], to: Execution['completionTime']): number | undefined {
+export function seconds(from: Timestamp, to: Timestamp): number | undefined {
   if (!from || !to) return undefined;
-  const ms = (t: NonNullable<typeof from>) => Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
-  return Math.round((ms(to) - ms(from)) / 100) / 10;
+  return Math.round((millis(to) - millis(from)) / 100) / 10;
 }

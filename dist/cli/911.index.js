@@ -53,7 +53,10 @@ function fenced(lines) {
     return [`::stop-commands::${token}`, ...lines, `::${token}::`].join('\n');
 }
 
+// EXTERNAL MODULE: ./src/time.ts
+var time = __webpack_require__(9834);
 ;// CONCATENATED MODULE: ./src/logs.ts
+
 
 
 
@@ -110,7 +113,7 @@ class LogFollower {
     async finish(execution) {
         const tasks = (0,outcome/* hasStarted */.gd)(execution) ? (execution.taskCount ?? 1) : 0;
         const caughtUp = () => this.#failed || Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean);
-        const completed = Number(execution.completionTime?.seconds ?? 0) * 1000 || Date.now();
+        const completed = (0,time/* millis */.n)(execution.completionTime) || Date.now();
         // The grace period runs from the execution's end, and again from the last line that
         // arrived while lines keep coming, up to a hard limit for a job that printed a lot.
         const deadline = () => Math.min(Math.max(completed, this.#lastArrival) + this.#settings.graceMs, completed + MAX_DRAIN_MS);
@@ -246,7 +249,7 @@ function timestamp(entry) {
     const t = entry.timestamp;
     if (!t)
         return '';
-    const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+    const ms = Math.floor((0,time/* millis */.n)(t));
     const nanos = String(t.nanos ?? 0).padStart(9, '0');
     return `${new Date(ms).toISOString().slice(0, 19)}.${nanos}Z`;
 }
