@@ -5,6 +5,7 @@ import {ExecutionsClient} from '@google-cloud/run/build/src/v2/executions_client
 import {JobsClient} from '@google-cloud/run/build/src/v2/jobs_client.js';
 import {TasksClient} from '@google-cloud/run/build/src/v2/tasks_client.js';
 import {grpc, type ClientOptions} from 'google-gax';
+import {runGax} from './descriptors.ts';
 import {InputError} from './parse.ts';
 
 export type Job = protos.google.cloud.run.v2.IJob;
@@ -48,9 +49,9 @@ export class CloudRun {
 
   constructor(options: ClientOptions) {
     this.emulated = Boolean(options.sslCreds);
-    this.jobs = new JobsClient(options);
-    this.executions = new ExecutionsClient(options);
-    this.tasks = new TasksClient(options);
+    this.jobs = new JobsClient(options, runGax);
+    this.executions = new ExecutionsClient(options, runGax);
+    this.tasks = new TasksClient(options, runGax);
   }
 
   /**

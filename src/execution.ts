@@ -4,7 +4,7 @@ import type {CloudRun, Execution, Job, Operation, Task} from './clients.ts';
 import {abortable} from './abort.ts';
 import {ActionError, explain, rpcCode} from './errors.ts';
 import type {Inputs} from './inputs.ts';
-import {runMessage} from './messages.ts';
+import {runMessage} from './descriptors.ts';
 import {isFinished} from './outcome.ts';
 import {withRetries, type RetryPolicy} from './retry.ts';
 import {millis} from './time.ts';
