@@ -68,6 +68,8 @@ interface Sample {
   readsPerMinute: number;
   logCallsPerMinute: number;
   peakRss: number;
+  /** The action's wall time, start to exit. */
+  wallMs: number;
   logLatencies: number[];
 }
 
@@ -106,6 +108,7 @@ async function actionSample(job: string, command: string): Promise<Sample> {
     readsPerMinute: perMinute(WAIT_CALLS),
     logCallsPerMinute: perMinute(LOG_CALLS),
     peakRss,
+    wallMs: result.exitedAt - result.startedAt,
     logLatencies: latencies,
   };
 }
@@ -151,8 +154,13 @@ rows.push(
 if (LOG_MB > 0) {
   const lines = LOG_MB * 10_000;
   const chatty = JSON.stringify(['node', '-e', `const line = "x".repeat(99) + "\\n"; for (let i = 0; i < ${lines}; i++) process.stdout.write(line);`]);
-  const sample = await actionSample('bench-chatty', chatty);
-  rows.push([`peak memory, job printing ${LOG_MB} MB of logs`, `${(sample.peakRss / 1e6).toFixed(0)} MB`, '-', 'under 150 MB']);
+  const samples: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) samples.push(await actionSample(`bench-chatty-${i}`, chatty));
+  const peaks = samples.map((s) => s.peakRss / 1e6);
+  rows.push(
+    [`peak memory, job printing ${LOG_MB} MB of logs: median / highest`, `${median(peaks).toFixed(0)} / ${Math.max(...peaks).toFixed(0)} MB`, '-', 'under 150 MB'],
+    [`lines printed per second, job printing ${LOG_MB} MB of logs`, `${(lines / (median(samples.map((s) => s.wallMs)) / 1000)).toFixed(0)}`, '-', ''],
+  );
 }
 rows.push(['size of dist/', `${(dirSize(join(ROOT, 'dist')) / 1e6).toFixed(1)} MB`, '-', '']);
 

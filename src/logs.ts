@@ -12,6 +12,8 @@ import {millis} from './time.ts';
 type LogEntry = protos.google.logging.v2.ILogEntry;
 
 const BACKFILL_PAGES = 5;
+/** Tail entries held while the backfill runs; beyond this the tail waits (its stream is paused). */
+const HOLD_LIMIT = 1000;
 /** However much the job printed, the action stops following its logs this long after it ended. */
 const MAX_DRAIN_MS = 5 * 60_000;
 const SYSTEM_LOG = 'run.googleapis.com%2Fvarlog%2Fsystem';
@@ -44,15 +46,16 @@ export class LogFollower {
   readonly #client: LoggingServiceV2Client;
   readonly #settings: LogSettings;
   readonly #io: Io;
-  readonly #seen = new RecentIds(20_000);
+  readonly #printed = new Printed();
   readonly #last: string[] = [];
   /** Per task index, whether the last line printed for it was its container's end. */
   readonly #exited = new Map<number, boolean>();
-  #newest = '';
   #lastArrival = 0;
   #stopped = false;
   #failed = false;
   #running?: Promise<void>;
+  /** Page reads run one after the other, so that each starts where the last one ended. */
+  #pageReads: Promise<void> = Promise.resolve();
   #stream?: ReturnType<LoggingServiceV2Client['tailLogEntries']>;
   #wake?: () => void;
   #multiTask = false;
@@ -115,8 +118,10 @@ export class LogFollower {
       this.#io.debug(`Log tail unavailable (${errorMessage(err)}); reading pages instead.`);
     }
     this.#stream = undefined;
+    this.#printed.tailClosed();
     while (!this.#stopped) {
       await this.#readPages();
+      if (this.#stopped) break;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         setTimeout(resolve, this.#settings.pollMs).unref();
@@ -142,8 +147,10 @@ export class LogFollower {
     let backfilled = false;
     stream.on('data', (response: protos.google.logging.v2.ITailLogEntriesResponse) => {
       const entries = response.entries ?? [];
-      if (backfilled) this.#print(entries);
-      else held.push(...entries);
+      if (backfilled) return this.#print(entries, 'tail');
+      held.push(...entries);
+      // A chatty job's tail can run far ahead of the backfill: it waits rather than fill memory.
+      if (held.length >= HOLD_LIMIT) stream.pause();
     });
     const ended = new Promise<void>((resolve, reject) => {
       stream.on('error', (err: Error) => (this.#stopped && rpcCode(err) === Status.CANCELLED ? resolve() : reject(err)));
@@ -152,13 +159,22 @@ export class LogFollower {
     // The tail opens as the execution starts: what came before is at most a few pages.
     await Promise.race([this.#readPages({maxPages: BACKFILL_PAGES}), ended]);
     backfilled = true;
-    this.#print(held.sort(byTime));
+    this.#print(held.sort(byTime), 'tail');
+    held.length = 0;
+    stream.resume();
     await ended;
   }
 
   /** Reads, page by page, the entries from the newest printed on, up to `maxPages` pages. */
-  async #readPages({maxPages = Infinity}: {maxPages?: number} = {}): Promise<void> {
-    const bounds = this.#newest ? [`timestamp>="${this.#newest}"`] : [];
+  #readPages(options: {maxPages?: number} = {}): Promise<void> {
+    const read = this.#pageReads.then(() => this.#readPagesNow(options));
+    this.#pageReads = read.catch(() => undefined);
+    return read;
+  }
+
+  async #readPagesNow({maxPages = Infinity}: {maxPages?: number}): Promise<void> {
+    const newest = this.#printed.newest();
+    const bounds = newest ? [`timestamp>="${newest}"`] : [];
     let pageToken = '';
     for (let page = 0; page < maxPages; page++) {
       const [entries, , response] = await this.#client.listLogEntries(
@@ -171,24 +187,22 @@ export class LogFollower {
         },
         {autoPaginate: false},
       );
-      this.#print(entries);
+      this.#print(entries, 'page');
       pageToken = response?.nextPageToken ?? '';
       if (!pageToken || this.#stopped) return;
     }
   }
 
-  #print(entries: LogEntry[]): void {
+  #print(entries: LogEntry[], source: 'tail' | 'page'): void {
     const lines: string[] = [];
     for (const entry of entries) {
-      if (!entry.insertId || this.#seen.has(entry.insertId)) continue;
-      this.#seen.add(entry.insertId);
-      const time = timestamp(entry);
-      if (time > this.#newest) this.#newest = time;
+      if (!this.#printed.add(entry, source === 'page' && this.#stream !== undefined)) continue;
       const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
       const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
       this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
       const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
-      for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
+      if (!text.includes('\n')) lines.push(prefix + cleanLine(text));
+      else for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
     }
     if (lines.length === 0) return;
     this.#lastArrival = Date.now();
@@ -213,31 +227,49 @@ const attemptSuffix = (entry: LogEntry) => {
   return attempt > 0 ? `, attempt ${attempt + 1}` : '';
 };
 
-function timestamp(entry: LogEntry): string {
-  const t = entry.timestamp;
-  if (!t) return '';
-  const ms = Math.floor(millis(t));
-  const nanos = String(t.nanos ?? 0).padStart(9, '0');
-  return `${new Date(ms).toISOString().slice(0, 19)}.${nanos}Z`;
-}
+/** A Timestamp as [seconds, nanos], compared without building strings for every entry. */
+type Instant = [number, number];
+const instant = (entry: LogEntry): Instant => [Number(entry.timestamp?.seconds ?? 0), entry.timestamp?.nanos ?? 0];
+const compare = (a: Instant, b: Instant) => a[0] - b[0] || a[1] - b[1];
+const byTime = (a: LogEntry, b: LogEntry) => compare(instant(a), instant(b));
 
-const byTime = (a: LogEntry, b: LogEntry) => (timestamp(a) < timestamp(b) ? -1 : timestamp(a) > timestamp(b) ? 1 : 0);
+/**
+ * Printed tells which entries were printed, without remembering every id. An entry comes
+ * twice only in two ways: a page read starts at the newest timestamp printed, so it returns
+ * the entries at that very timestamp again; and the tail delivers entries that a page read
+ * printed while the tail was open (the backfill, and the read that catches up at the end).
+ * So the ids kept are those at the newest timestamp and those printed from pages while the
+ * tail is open, a few pages' worth however long the job prints.
+ */
+class Printed {
+  #newest: Instant = [0, 0];
+  readonly #atNewest = new Set<string>();
+  readonly #fromPages = new Set<string>();
 
-/** A set that remembers only the most recent ids, so memory stays bounded however long the job prints. */
-class RecentIds {
-  readonly #ids = new Set<string>();
-  readonly #limit: number;
-
-  constructor(limit: number) {
-    this.#limit = limit;
+  /** add says whether an entry is new, and remembers it as printed if so. */
+  add(entry: LogEntry, fromPageWhileTailOpen: boolean): boolean {
+    const id = entry.insertId;
+    if (!id || this.#atNewest.has(id) || this.#fromPages.has(id)) return false;
+    const time = instant(entry);
+    const order = compare(time, this.#newest);
+    if (order > 0) {
+      this.#newest = time;
+      this.#atNewest.clear();
+    }
+    if (order >= 0) this.#atNewest.add(id);
+    if (fromPageWhileTailOpen) this.#fromPages.add(id);
+    return true;
   }
 
-  has(id: string): boolean {
-    return this.#ids.has(id);
+  /** The newest timestamp printed, as a Logging filter takes it, or '' before any entry. */
+  newest(): string {
+    const [seconds, nanos] = this.#newest;
+    if (seconds === 0 && nanos === 0) return '';
+    return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
   }
 
-  add(id: string): void {
-    this.#ids.add(id);
-    if (this.#ids.size > this.#limit) this.#ids.delete(this.#ids.values().next().value as string);
+  /** Once the tail is closed, only page reads remain, and they overlap only at the newest timestamp. */
+  tailClosed(): void {
+    this.#fromPages.clear();
   }
 }

@@ -30,15 +30,21 @@ const MAX_LINE_CHARS = 8192;
 // CSI/OSC and other escape sequences, then any remaining C0/C1 control character but tab.
 const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])/g;
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const HAS_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 /**
  * cleanLine makes one line of the job's output safe to print: escape sequences are dropped
  * (they could rewrite what the log shows), other control characters become visible, and an
  * over-long line is cut with a marker saying how much was left out.
  */
 function cleanLine(text) {
-    const clean = text
+    // Most lines have no control character at all (ESC is one): they are printed as they are.
+    if (!HAS_CONTROL.test(text))
+        return cut(text);
+    return cut(text
         .replace(ESCAPES, '')
-        .replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+        .replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+function cut(clean) {
     if (clean.length <= MAX_LINE_CHARS)
         return clean;
     return `${clean.slice(0, MAX_LINE_CHARS)} … [${clean.length - MAX_LINE_CHARS} more characters cut]`;
@@ -64,6 +70,8 @@ var time = __webpack_require__(9834);
 
 
 const BACKFILL_PAGES = 5;
+/** Tail entries held while the backfill runs; beyond this the tail waits (its stream is paused). */
+const HOLD_LIMIT = 1000;
 /** However much the job printed, the action stops following its logs this long after it ended. */
 const MAX_DRAIN_MS = 5 * 60_000;
 const SYSTEM_LOG = 'run.googleapis.com%2Fvarlog%2Fsystem';
@@ -80,15 +88,16 @@ class LogFollower {
     #client;
     #settings;
     #io;
-    #seen = new RecentIds(20_000);
+    #printed = new Printed();
     #last = [];
     /** Per task index, whether the last line printed for it was its container's end. */
     #exited = new Map();
-    #newest = '';
     #lastArrival = 0;
     #stopped = false;
     #failed = false;
     #running;
+    /** Page reads run one after the other, so that each starts where the last one ended. */
+    #pageReads = Promise.resolve();
     #stream;
     #wake;
     #multiTask = false;
@@ -148,8 +157,11 @@ class LogFollower {
             this.#io.debug(`Log tail unavailable (${(0,errors/* errorMessage */.gJ)(err)}); reading pages instead.`);
         }
         this.#stream = undefined;
+        this.#printed.tailClosed();
         while (!this.#stopped) {
             await this.#readPages();
+            if (this.#stopped)
+                break;
             await new Promise((resolve) => {
                 this.#wake = resolve;
                 setTimeout(resolve, this.#settings.pollMs).unref();
@@ -175,9 +187,11 @@ class LogFollower {
         stream.on('data', (response) => {
             const entries = response.entries ?? [];
             if (backfilled)
-                this.#print(entries);
-            else
-                held.push(...entries);
+                return this.#print(entries, 'tail');
+            held.push(...entries);
+            // A chatty job's tail can run far ahead of the backfill: it waits rather than fill memory.
+            if (held.length >= HOLD_LIMIT)
+                stream.pause();
         });
         const ended = new Promise((resolve, reject) => {
             stream.on('error', (err) => (this.#stopped && (0,errors/* rpcCode */.t4)(err) === src.Status.CANCELLED ? resolve() : reject(err)));
@@ -186,12 +200,20 @@ class LogFollower {
         // The tail opens as the execution starts: what came before is at most a few pages.
         await Promise.race([this.#readPages({ maxPages: BACKFILL_PAGES }), ended]);
         backfilled = true;
-        this.#print(held.sort(byTime));
+        this.#print(held.sort(byTime), 'tail');
+        held.length = 0;
+        stream.resume();
         await ended;
     }
     /** Reads, page by page, the entries from the newest printed on, up to `maxPages` pages. */
-    async #readPages({ maxPages = Infinity } = {}) {
-        const bounds = this.#newest ? [`timestamp>="${this.#newest}"`] : [];
+    #readPages(options = {}) {
+        const read = this.#pageReads.then(() => this.#readPagesNow(options));
+        this.#pageReads = read.catch(() => undefined);
+        return read;
+    }
+    async #readPagesNow({ maxPages = Infinity }) {
+        const newest = this.#printed.newest();
+        const bounds = newest ? [`timestamp>="${newest}"`] : [];
         let pageToken = '';
         for (let page = 0; page < maxPages; page++) {
             const [entries, , response] = await this.#client.listLogEntries({
@@ -201,27 +223,26 @@ class LogFollower {
                 pageSize: 1000,
                 pageToken,
             }, { autoPaginate: false });
-            this.#print(entries);
+            this.#print(entries, 'page');
             pageToken = response?.nextPageToken ?? '';
             if (!pageToken || this.#stopped)
                 return;
         }
     }
-    #print(entries) {
+    #print(entries, source) {
         const lines = [];
         for (const entry of entries) {
-            if (!entry.insertId || this.#seen.has(entry.insertId))
+            if (!this.#printed.add(entry, source === 'page' && this.#stream !== undefined))
                 continue;
-            this.#seen.add(entry.insertId);
-            const time = timestamp(entry);
-            if (time > this.#newest)
-                this.#newest = time;
             const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
             const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
             this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
             const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
-            for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/))
-                lines.push(prefix + cleanLine(line));
+            if (!text.includes('\n'))
+                lines.push(prefix + cleanLine(text));
+            else
+                for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/))
+                    lines.push(prefix + cleanLine(line));
         }
         if (lines.length === 0)
             return;
@@ -245,29 +266,48 @@ const attemptSuffix = (entry) => {
     const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);
     return attempt > 0 ? `, attempt ${attempt + 1}` : '';
 };
-function timestamp(entry) {
-    const t = entry.timestamp;
-    if (!t)
-        return '';
-    const ms = Math.floor((0,time/* millis */.n)(t));
-    const nanos = String(t.nanos ?? 0).padStart(9, '0');
-    return `${new Date(ms).toISOString().slice(0, 19)}.${nanos}Z`;
-}
-const byTime = (a, b) => (timestamp(a) < timestamp(b) ? -1 : timestamp(a) > timestamp(b) ? 1 : 0);
-/** A set that remembers only the most recent ids, so memory stays bounded however long the job prints. */
-class RecentIds {
-    #ids = new Set();
-    #limit;
-    constructor(limit) {
-        this.#limit = limit;
+const instant = (entry) => [Number(entry.timestamp?.seconds ?? 0), entry.timestamp?.nanos ?? 0];
+const compare = (a, b) => a[0] - b[0] || a[1] - b[1];
+const byTime = (a, b) => compare(instant(a), instant(b));
+/**
+ * Printed tells which entries were printed, without remembering every id. An entry comes
+ * twice only in two ways: a page read starts at the newest timestamp printed, so it returns
+ * the entries at that very timestamp again; and the tail delivers entries that a page read
+ * printed while the tail was open (the backfill, and the read that catches up at the end).
+ * So the ids kept are those at the newest timestamp and those printed from pages while the
+ * tail is open, a few pages' worth however long the job prints.
+ */
+class Printed {
+    #newest = [0, 0];
+    #atNewest = new Set();
+    #fromPages = new Set();
+    /** add says whether an entry is new, and remembers it as printed if so. */
+    add(entry, fromPageWhileTailOpen) {
+        const id = entry.insertId;
+        if (!id || this.#atNewest.has(id) || this.#fromPages.has(id))
+            return false;
+        const time = instant(entry);
+        const order = compare(time, this.#newest);
+        if (order > 0) {
+            this.#newest = time;
+            this.#atNewest.clear();
+        }
+        if (order >= 0)
+            this.#atNewest.add(id);
+        if (fromPageWhileTailOpen)
+            this.#fromPages.add(id);
+        return true;
     }
-    has(id) {
-        return this.#ids.has(id);
+    /** The newest timestamp printed, as a Logging filter takes it, or '' before any entry. */
+    newest() {
+        const [seconds, nanos] = this.#newest;
+        if (seconds === 0 && nanos === 0)
+            return '';
+        return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
     }
-    add(id) {
-        this.#ids.add(id);
-        if (this.#ids.size > this.#limit)
-            this.#ids.delete(this.#ids.values().next().value);
+    /** Once the tail is closed, only page reads remain, and they overlap only at the newest timestamp. */
+    tailClosed() {
+        this.#fromPages.clear();
     }
 }
 
