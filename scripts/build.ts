@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {ACTION_JSON, actionJson} from './action-json.ts';
 import {ROOT} from './local-runner.ts';
-import {RUN_DESCRIPTORS, runDescriptors} from './run-descriptors.ts';
+import {writeDescriptors} from './descriptors.ts';
 
 /**
  * npm run build: dist/ is the action's bundle and dist/cli/ the command line's, each a single
@@ -24,7 +24,7 @@ export async function build(out: string): Promise<void> {
 
 if (import.meta.main) {
   await writeFile(ACTION_JSON, await actionJson());
-  await writeFile(RUN_DESCRIPTORS, await runDescriptors());
+  await writeDescriptors();
   await build(join(ROOT, 'dist'));
   console.log('Built dist/ (the action) and dist/cli/ (the command line).');
 }

@@ -3,6 +3,7 @@ import type {protos} from '@google-cloud/logging-api';
 import {LoggingServiceV2Client} from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js';
 import {Status, type ClientOptions} from 'google-gax';
 import type {Execution} from './clients.ts';
+import {loggingGax} from './descriptors.ts';
 import {errorMessage, rpcCode} from './errors.ts';
 import {hasStarted} from './outcome.ts';
 import type {Io} from './io.ts';
@@ -61,7 +62,7 @@ export class LogFollower {
   #multiTask = false;
 
   constructor(options: ClientOptions, settings: LogSettings, io: Io) {
-    this.#client = new LoggingServiceV2Client(options);
+    this.#client = new LoggingServiceV2Client(options, loggingGax);
     this.#settings = settings;
     this.#io = io;
   }

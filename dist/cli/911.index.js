@@ -17,6 +17,8 @@ var promises_ = __webpack_require__(8500);
 var logging_service_v2_client = __webpack_require__(3431);
 // EXTERNAL MODULE: ./node_modules/google-gax/build/src/index.js
 var src = __webpack_require__(3232);
+// EXTERNAL MODULE: ./src/descriptors.ts + 2 modules
+var descriptors = __webpack_require__(6877);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/outcome.ts
@@ -69,6 +71,7 @@ var time = __webpack_require__(9834);
 
 
 
+
 const BACKFILL_PAGES = 5;
 /** Tail entries held while the backfill runs; beyond this the tail waits (its stream is paused). */
 const HOLD_LIMIT = 1000;
@@ -102,7 +105,7 @@ class LogFollower {
     #wake;
     #multiTask = false;
     constructor(options, settings, io) {
-        this.#client = new logging_service_v2_client/* LoggingServiceV2Client */.O(options);
+        this.#client = new logging_service_v2_client/* LoggingServiceV2Client */.O(options, descriptors/* loggingGax */.e7);
         this.#settings = settings;
         this.#io = io;
     }
