@@ -106,12 +106,14 @@ describe('the command line, run from dist/cli/ against the emulator', () => {
     const child = spawn(process.execPath, [cli, ...args], {env, cwd: dir});
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      if (/^Started execution /m.test(stdout)) child.kill('SIGINT');
+      // Once, as a user would: a later chunk's signal could land while the process exits, and kill it.
+      if (!interrupted && /^Started execution /m.test(stdout)) interrupted = child.kill('SIGINT');
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise((resolve) => child.on('close', resolve));
+    const code = await new Promise((resolve) => child.on('close', (exitCode, signal) => resolve(exitCode ?? signal)));
     assert.equal(code, 1, stderr);
     assert.match(stderr, /^error: .*execution cli-interrupted-\w{5} .*: it was cancelled\./m);
     assert.equal(outputs(stdout).status, 'cancelled');
