@@ -1,15 +1,16 @@
 import {execFile} from 'node:child_process';
-import {rm, writeFile} from 'node:fs/promises';
+import {readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {ACTION_JSON, actionJson} from './action-json.ts';
-import {ROOT} from './local-runner.ts';
+import {asciiOnly} from './ascii.ts';
 import {writeDescriptors} from './descriptors.ts';
+import {ROOT} from './local-runner.ts';
 
 /**
  * npm run build: dist/ is the action's bundle and dist/cli/ the command line's, each a single
  * file with what it loads beside it. The output is emptied first, since ncc leaves behind the
- * chunks of an earlier build.
+ * chunks of an earlier build. The bundles are then written in ASCII (see scripts/ascii.ts).
  */
 const NCC = join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
 
@@ -20,6 +21,10 @@ export async function build(out: string): Promise<void> {
   await rm(out, {recursive: true, force: true});
   await bundle('src/index.ts', out);
   await bundle('src/cli.ts', join(out, 'cli'));
+  const scripts = (await readdir(out, {recursive: true})).filter((file) => file.endsWith('.js'));
+  for (const file of scripts.map((name) => join(out, name))) {
+    await writeFile(file, asciiOnly(await readFile(file, 'utf8'), file));
+  }
 }
 
 if (import.meta.main) {

@@ -22,6 +22,9 @@ it('dist/ is the build of src/, the action and the command line alike', {timeout
       const same = (await readFile(join(out, file))).equals(await readFile(join(ROOT, 'dist', file)));
       assert.ok(same, `dist/${file} differs from a fresh build: run "npm run build" and commit dist/`);
     }
+    for (const file of built.filter((name) => name.endsWith('.js'))) {
+      assert.match(await readFile(join(out, file), 'latin1'), /^[\0-\x7f]*$/, `dist/${file} is ASCII, so V8 keeps it as one-byte text`);
+    }
   } finally {
     await rm(join(out, '..'), {recursive: true, force: true});
   }

@@ -49,7 +49,7 @@ function cleanLine(text) {
 function cut(clean) {
     if (clean.length <= MAX_LINE_CHARS)
         return clean;
-    return `${clean.slice(0, MAX_LINE_CHARS)} … [${clean.length - MAX_LINE_CHARS} more characters cut]`;
+    return `${clean.slice(0, MAX_LINE_CHARS)} \u2026 [${clean.length - MAX_LINE_CHARS} more characters cut]`;
 }
 /**
  * fenced wraps lines in ::stop-commands::TOKEN ... ::TOKEN::, so that the runner prints
