@@ -13,8 +13,8 @@ export const modules = {
 /* harmony import */ var _google_cloud_logging_api_build_src_v2_logging_service_v2_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(23431);
 /* harmony import */ var google_gax__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(83232);
 /* harmony import */ var google_gax__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(google_gax__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _descriptors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(46877);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(83916);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(83916);
+/* harmony import */ var _gax_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(58585);
 /* harmony import */ var _outcome_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(34671);
 /* harmony import */ var _sanitize_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(25540);
 /* harmony import */ var _time_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(29834);
@@ -59,7 +59,7 @@ class LogFollower {
     #wake;
     #multiTask = false;
     constructor(options, settings, io) {
-        this.#client = new _google_cloud_logging_api_build_src_v2_logging_service_v2_client_js__WEBPACK_IMPORTED_MODULE_1__/* .LoggingServiceV2Client */ .O(options, _descriptors_js__WEBPACK_IMPORTED_MODULE_3__/* .loggingGax */ .e7);
+        this.#client = new _google_cloud_logging_api_build_src_v2_logging_service_v2_client_js__WEBPACK_IMPORTED_MODULE_1__/* .LoggingServiceV2Client */ .O(options, _gax_js__WEBPACK_IMPORTED_MODULE_4__/* .loggingGax */ .e7);
         this.#settings = settings;
         this.#io = io;
     }
@@ -109,9 +109,9 @@ class LogFollower {
         catch (err) {
             if (this.#stopped)
                 return;
-            if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.PERMISSION_DENIED || (0,_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.UNAUTHENTICATED)
+            if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.PERMISSION_DENIED || (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.UNAUTHENTICATED)
                 throw err;
-            this.#io.debug(`Log tail unavailable (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .errorMessage */ .gJ)(err)}); reading pages instead.`);
+            this.#io.debug(`Log tail unavailable (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}); reading pages instead.`);
         }
         this.#stream = undefined;
         this.#printed.tailClosed();
@@ -151,7 +151,7 @@ class LogFollower {
                 stream.pause();
         });
         const ended = new Promise((resolve, reject) => {
-            stream.on('error', (err) => (this.#stopped && (0,_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.CANCELLED ? resolve() : reject(err)));
+            stream.on('error', (err) => (this.#stopped && (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.CANCELLED ? resolve() : reject(err)));
             stream.on('end', resolve);
         });
         // The tail opens as the execution starts: what came before is at most a few pages.
@@ -212,11 +212,11 @@ class LogFollower {
         if (this.#failed)
             return;
         this.#failed = true;
-        const denied = (0,_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.PERMISSION_DENIED;
+        const denied = (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.PERMISSION_DENIED;
         const advice = denied
             ? "The workflow's identity cannot read logs: grant it roles/logging.viewer (logging.logEntries.list) to see them here."
             : 'Cloud Logging could not be read.';
-        this.#io.warning(`${advice} The verdict still comes from the execution. Logs: ${this.#settings.logsUrl} (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .errorMessage */ .gJ)(err)})`);
+        this.#io.warning(`${advice} The verdict still comes from the execution. Logs: ${this.#settings.logsUrl} (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)})`);
     }
 }
 const attemptSuffix = (entry) => {

@@ -4,7 +4,7 @@ import {protobuf} from 'google-gax';
 import {ROOT} from './local-runner.ts';
 
 /**
- * The descriptors the action's clients load (src/descriptors.ts), cut from the sets the packages
+ * The descriptors the action's clients load (src/gax.ts), cut from the sets the packages
  * ship. Each keeps the services a run calls and every message and enum their methods reach,
  * declared exactly as in the package, except for the few messages whose fields are listed in
  * `fields`: those keep only the fields the action reads. `npm run build` writes the cuts before

@@ -5,7 +5,7 @@ import {ExecutionsClient} from '@google-cloud/run/build/src/v2/executions_client
 import {JobsClient} from '@google-cloud/run/build/src/v2/jobs_client.js';
 import {TasksClient} from '@google-cloud/run/build/src/v2/tasks_client.js';
 import {grpc, type ClientOptions} from 'google-gax';
-import {runGax} from './descriptors.ts';
+import {runGax} from './gax.ts';
 import {InputError} from './parse.ts';
 
 export type Job = protos.google.cloud.run.v2.IJob;

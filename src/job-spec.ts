@@ -1,7 +1,7 @@
 import type {protos} from '@google-cloud/run';
 import type {Job} from './clients.ts';
+import {runMessage} from './gax.ts';
 import type {Inputs} from './inputs.ts';
-import {runMessage} from './descriptors.ts';
 
 type Container = protos.google.cloud.run.v2.IContainer;
 type EnvVar = protos.google.cloud.run.v2.IEnvVar;

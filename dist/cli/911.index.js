@@ -17,10 +17,10 @@ var promises_ = __webpack_require__(8500);
 var logging_service_v2_client = __webpack_require__(3431);
 // EXTERNAL MODULE: ./node_modules/google-gax/build/src/index.js
 var src = __webpack_require__(3232);
-// EXTERNAL MODULE: ./src/descriptors.ts + 2 modules
-var descriptors = __webpack_require__(6877);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/gax.ts + 2 modules
+var gax = __webpack_require__(8585);
 // EXTERNAL MODULE: ./src/outcome.ts
 var outcome = __webpack_require__(4671);
 // EXTERNAL MODULE: external "node:crypto"
@@ -105,7 +105,7 @@ class LogFollower {
     #wake;
     #multiTask = false;
     constructor(options, settings, io) {
-        this.#client = new logging_service_v2_client/* LoggingServiceV2Client */.O(options, descriptors/* loggingGax */.e7);
+        this.#client = new logging_service_v2_client/* LoggingServiceV2Client */.O(options, gax/* loggingGax */.e7);
         this.#settings = settings;
         this.#io = io;
     }

@@ -2,15 +2,52 @@ import * as gax from 'google-gax';
 import loggingDescriptors from './logging-descriptors.json' with {type: 'json'};
 import runDescriptors from './run-descriptors.json' with {type: 'json'};
 
+/**
+ * The generated clients take google-gax as their constructors' second argument. The action gives
+ * them one that builds only what a run uses: a run's first call waited on building the gRPC
+ * and protobuf definitions of every service in a package, and a Locations client per client.
+ */
+
 type Descriptors = {nested?: Record<string, Descriptors>};
 
 const declares = (json: Descriptors, path: string[]) =>
   path.reduce<Descriptors | undefined>((node, name) => node?.nested?.[name], json) !== undefined;
 
+type Locations = InstanceType<typeof gax.LocationsClient>;
+type Forward = (...args: unknown[]) => unknown;
+
 /**
- * gaxWith is google-gax as the generated clients take it (their constructors' second argument),
- * loading `cut` in place of the package's descriptor set that declares the package at `path`.
- * Other descriptor sets (Operations, Locations) pass through.
+ * Each generated Cloud Run client builds a Locations client, descriptors and all, for its
+ * getLocation and listLocations methods. The action calls neither: one is built if ever they are.
+ */
+class LocationsOnDemand {
+  readonly #args: ConstructorParameters<typeof gax.LocationsClient>;
+  #client?: Locations;
+
+  constructor(...args: ConstructorParameters<typeof gax.LocationsClient>) {
+    this.#args = args;
+  }
+
+  #built(): Locations {
+    return (this.#client ??= new gax.LocationsClient(...this.#args));
+  }
+
+  getLocation(...args: unknown[]) {
+    return (this.#built().getLocation as Forward).apply(this.#client, args);
+  }
+
+  listLocationsAsync(...args: unknown[]) {
+    return (this.#built().listLocationsAsync as Forward).apply(this.#client, args);
+  }
+
+  async close(): Promise<void> {
+    await this.#client?.close();
+  }
+}
+
+/**
+ * gaxWith loads `cut` in place of the package's descriptor set that declares the package at
+ * `path`; other descriptor sets (Operations, Locations) pass through.
  */
 function gaxWith(cut: object, path: string[]): typeof gax {
   const narrow = <T extends object>(json: T): T => (declares(json, path) ? (cut as T) : json);
@@ -22,14 +59,14 @@ function gaxWith(cut: object, path: string[]): typeof gax {
   return {
     ...gax,
     GrpcClient: NarrowGrpcClient,
+    LocationsClient: LocationsOnDemand as unknown as typeof gax.LocationsClient,
     protobufFromJSON: (json, ignoreCache) => gax.protobufFromJSON(narrow(json), ignoreCache),
   };
 }
 
 /**
  * runGax loads the descriptors of the three Cloud Run services the action calls, Jobs, Executions
- * and Tasks, not the package's set for every Cloud Run service: building the gRPC and protobuf
- * definitions of all of them was a third of the time to the first call.
+ * and Tasks, not the package's set for every Cloud Run service (Services, Revisions, Builds...).
  */
 export const runGax = gaxWith(runDescriptors, ['google', 'cloud', 'run']);
 
