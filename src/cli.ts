@@ -3,7 +3,7 @@ import './cjs-globals.ts';
 import {writeFile} from 'node:fs/promises';
 import {helpText, parseCommandLine, UsageError, type CommandLine} from './cli-args.ts';
 import {run} from './main.ts';
-import {plainIo, type Streams} from './plain-io.ts';
+import {drained, plainIo, type Streams} from './plain-io.ts';
 import {version} from './version.ts';
 
 /**
@@ -15,6 +15,7 @@ const PROGRAM = 'cloud-run-migrate';
 const streams: Streams = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  drained: () => drained(process.stdout),
 };
 
 function readCommandLine(): CommandLine | undefined {

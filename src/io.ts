@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import {drained} from './plain-io.ts';
 import {fenced} from './sanitize.ts';
 
 /**
@@ -7,8 +8,13 @@ import {fenced} from './sanitize.ts';
  */
 export interface Io {
   info(line: string): void;
-  /** untrusted prints lines written by the job, so that none of them can act as a command. */
-  untrusted(lines: string[]): void;
+  /**
+   * untrusted prints lines written by the job, so that none of them can act as a command. Like a
+   * stream's write, it returns false when the reader is behind: wait for drained() to print more.
+   */
+  untrusted(lines: string[]): boolean;
+  /** Resolves once the reader has taken what was printed. */
+  drained(): Promise<void>;
   warning(message: string): void;
   /** The one line that says why the run failed; it also makes the run fail. */
   fail(message: string): void;
@@ -24,7 +30,11 @@ export interface Io {
 /** githubIo speaks the runner's language: workflow commands, GITHUB_OUTPUT and the step summary. */
 export const githubIo: Io = {
   info: (line) => core.info(line),
-  untrusted: (lines) => core.info(fenced(lines)),
+  untrusted: (lines) => {
+    core.info(fenced(lines));
+    return !process.stdout.writableNeedDrain;
+  },
+  drained: () => drained(process.stdout),
   warning: (message) => core.warning(message),
   fail: (message) => core.setFailed(message),
   debug: (message) => core.debug(message),

@@ -144,14 +144,28 @@ export class LogFollower {
       filter: this.#settings.filter,
       bufferWindow: {seconds: Math.floor(window / 1000), nanos: (window % 1000) * 1e6},
     });
+    // The stream waits, rather than fill memory, while a chatty job's tail runs far ahead of the
+    // backfill, and while the workflow log's reader is behind: entries wait at the server.
+    const waits = new Set<'backfill' | 'reader'>();
+    const wait = (reason: 'backfill' | 'reader') => {
+      waits.add(reason);
+      stream.pause();
+    };
+    const go = (reason: 'backfill' | 'reader') => {
+      if (waits.delete(reason) && waits.size === 0) stream.resume();
+    };
+    const print = (entries: LogEntry[]) => {
+      if (this.#print(entries, 'tail') || waits.has('reader')) return;
+      wait('reader');
+      void this.#io.drained().then(() => go('reader'));
+    };
     const held: LogEntry[] = [];
     let backfilled = false;
     stream.on('data', (response: protos.google.logging.v2.ITailLogEntriesResponse) => {
       const entries = response.entries ?? [];
-      if (backfilled) return this.#print(entries, 'tail');
+      if (backfilled) return print(entries);
       held.push(...entries);
-      // A chatty job's tail can run far ahead of the backfill: it waits rather than fill memory.
-      if (held.length >= HOLD_LIMIT) stream.pause();
+      if (held.length >= HOLD_LIMIT) wait('backfill');
     });
     const ended = new Promise<void>((resolve, reject) => {
       stream.on('error', (err: Error) => (this.#stopped && rpcCode(err) === Status.CANCELLED ? resolve() : reject(err)));
@@ -160,9 +174,9 @@ export class LogFollower {
     // The tail opens as the execution starts: what came before is at most a few pages.
     await Promise.race([this.#readPages({maxPages: BACKFILL_PAGES}), ended]);
     backfilled = true;
-    this.#print(held.sort(byTime), 'tail');
+    print(held.sort(byTime));
     held.length = 0;
-    stream.resume();
+    go('backfill');
     await ended;
   }
 
@@ -174,7 +188,15 @@ export class LogFollower {
   }
 
   async #readPagesNow({maxPages = Infinity}: {maxPages?: number}): Promise<void> {
-    const newest = this.#printed.newest();
+    this.#printed.pageReadStarted();
+    try {
+      await this.#readPagesFrom(this.#printed.newest(), maxPages);
+    } finally {
+      this.#printed.pageReadEnded();
+    }
+  }
+
+  async #readPagesFrom(newest: string, maxPages: number): Promise<void> {
     const bounds = newest ? [`timestamp>="${newest}"`] : [];
     let pageToken = '';
     for (let page = 0; page < maxPages; page++) {
@@ -188,16 +210,18 @@ export class LogFollower {
         },
         {autoPaginate: false},
       );
-      this.#print(entries, 'page');
+      const keepingUp = this.#print(entries, 'page');
       pageToken = response?.nextPageToken ?? '';
+      if (!keepingUp) await this.#io.drained();
       if (!pageToken || this.#stopped) return;
     }
   }
 
-  #print(entries: LogEntry[], source: 'tail' | 'page'): void {
+  /** Prints the entries not printed yet; false when the reader is behind (see Io.untrusted). */
+  #print(entries: LogEntry[], source: 'tail' | 'page'): boolean {
     const lines: string[] = [];
     for (const entry of entries) {
-      if (!this.#printed.add(entry, source === 'page' && this.#stream !== undefined)) continue;
+      if (!this.#printed.add(entry, source)) continue;
       const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
       const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
       this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
@@ -205,11 +229,11 @@ export class LogFollower {
       if (!text.includes('\n')) lines.push(prefix + cleanLine(text));
       else for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
     }
-    if (lines.length === 0) return;
+    if (lines.length === 0) return true;
     this.#lastArrival = Date.now();
-    this.#io.untrusted(lines);
     this.#last.push(...lines);
     this.#last.splice(0, Math.max(0, this.#last.length - this.#settings.tailLines));
+    return this.#io.untrusted(lines);
   }
 
   #giveUp(err: unknown): void {
@@ -236,21 +260,25 @@ const byTime = (a: LogEntry, b: LogEntry) => compare(instant(a), instant(b));
 
 /**
  * Printed tells which entries were printed, without remembering every id. An entry comes
- * twice only in two ways: a page read starts at the newest timestamp printed, so it returns
- * the entries at that very timestamp again; and the tail delivers entries that a page read
- * printed while the tail was open (the backfill, and the read that catches up at the end).
- * So the ids kept are those at the newest timestamp and those printed from pages while the
- * tail is open, a few pages' worth however long the job prints.
+ * twice only in three ways: a page read starts at the newest timestamp printed, so it returns
+ * the entries at that very timestamp again; the tail delivers entries that a page read printed
+ * while the tail was open (the backfill, and the read that catches up at the end); and a page
+ * read returns entries the tail printed while the read was under way. So the ids kept are
+ * those at the newest timestamp, those printed from pages while the tail is open, and those
+ * printed by the tail during a page read: a few pages' worth however long the job prints.
  */
 class Printed {
   #newest: Instant = [0, 0];
   readonly #atNewest = new Set<string>();
   readonly #fromPages = new Set<string>();
+  readonly #fromTail = new Set<string>();
+  #tailOpen = true;
+  #pageReading = false;
 
   /** add says whether an entry is new, and remembers it as printed if so. */
-  add(entry: LogEntry, fromPageWhileTailOpen: boolean): boolean {
+  add(entry: LogEntry, source: 'tail' | 'page'): boolean {
     const id = entry.insertId;
-    if (!id || this.#atNewest.has(id) || this.#fromPages.has(id)) return false;
+    if (!id || this.#atNewest.has(id) || this.#fromPages.has(id) || this.#fromTail.has(id)) return false;
     const time = instant(entry);
     const order = compare(time, this.#newest);
     if (order > 0) {
@@ -258,8 +286,20 @@ class Printed {
       this.#atNewest.clear();
     }
     if (order >= 0) this.#atNewest.add(id);
-    if (fromPageWhileTailOpen) this.#fromPages.add(id);
+    if (source === 'page' && this.#tailOpen) this.#fromPages.add(id);
+    if (source === 'tail' && this.#pageReading) this.#fromTail.add(id);
     return true;
+  }
+
+  /** A page read's filter was set when it began: it may return what the tail prints meanwhile. */
+  pageReadStarted(): void {
+    this.#pageReading = true;
+  }
+
+  /** The next read starts at the newest timestamp, so it returns nothing older the tail printed. */
+  pageReadEnded(): void {
+    this.#pageReading = false;
+    this.#fromTail.clear();
   }
 
   /** The newest timestamp printed, as a Logging filter takes it, or '' before any entry. */
@@ -271,6 +311,7 @@ class Printed {
 
   /** Once the tail is closed, only page reads remain, and they overlap only at the newest timestamp. */
   tailClosed(): void {
+    this.#tailOpen = false;
     this.#fromPages.clear();
   }
 }

@@ -1,8 +1,12 @@
+import {once} from 'node:events';
 import type {Io} from './io.ts';
 
 export interface Streams {
-  stdout(text: string): void;
+  /** Returns false, as a stream's write does, when the reader is behind. */
+  stdout(text: string): boolean;
   stderr(text: string): void;
+  /** Resolves once stdout's reader has taken what was written. */
+  drained(): Promise<void>;
 }
 
 /** PlainIo also keeps what a caller needs once the run is over. */
@@ -37,7 +41,8 @@ export function plainIo(streams: Streams, options: {debug: boolean}): PlainIo {
     },
     hide,
     info: out,
-    untrusted: (lines) => lines.forEach(out),
+    untrusted: (lines) => lines.reduce((keepingUp, line) => out(line) && keepingUp, true),
+    drained: () => streams.drained(),
     warning: (message) => err(`warning: ${message}`),
     fail: (message) => {
       failed = true;
@@ -57,4 +62,9 @@ export function plainIo(streams: Streams, options: {debug: boolean}): PlainIo {
     // Nor a post step: a killed CLI leaves no second chance to cancel.
     remember: () => undefined,
   };
+}
+
+/** Resolves once a stream has written out what it buffered, at once if nothing waits. */
+export async function drained(stream: NodeJS.WritableStream & {writableNeedDrain: boolean}): Promise<void> {
+  if (stream.writableNeedDrain) await once(stream, 'drain');
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type {ChildProcess} from 'node:child_process';
 import {after, before, describe, it} from 'node:test';
 import {Status} from 'google-gax';
 import {startEmulator, type Emulator} from '../emulator/index.ts';
@@ -34,6 +35,26 @@ describe('the job\'s logs in the workflow log', () => {
     const lines = jobLines(result).filter((l) => l.startsWith('line '));
     assert.equal(lines.length, 5000);
     lines.forEach((line, i) => assert.equal(line, `line ${i}`));
+  });
+
+  it('waits for a workflow log reader that falls behind, and still shows every line in order, once', async () => {
+    const lines = 50_000;
+    let child: ChildProcess | undefined;
+    const result = await runAction({
+      inputs: {project_id: PROJECT, image: IMAGE, job: 'slow-reader', command: node(`for (let i = 0; i < ${lines}; i++) console.log("line " + i + " ".repeat(90))`)},
+      env: {CLOUD_RUN_EMULATOR_HOST: emulator.address},
+      onSpawn: (spawned) => (child = spawned),
+      // The reader stops for a while once the job's lines come, so the action's writes back up.
+      onLine: (line) => {
+        if (!line.startsWith('line 0 ')) return;
+        child?.stdout?.pause();
+        setTimeout(() => child?.stdout?.resume(), 1500);
+      },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const printed = jobLines(result).filter((l) => l.startsWith('line '));
+    assert.equal(printed.length, lines);
+    printed.forEach((line, i) => assert.equal(line.trimEnd(), `line ${i}`));
   });
 
   it('keeps the lines written just before the container exits, and the platform\'s exit line', async () => {

@@ -4,7 +4,12 @@ import {plainIo} from '../src/plain-io.ts';
 
 function terminal(debug = false) {
   const printed = {stdout: '', stderr: ''};
-  const io = plainIo({stdout: (text) => (printed.stdout += text), stderr: (text) => (printed.stderr += text)}, {debug});
+  const streams = {
+    stdout: (text: string) => Boolean((printed.stdout += text)),
+    stderr: (text: string) => void (printed.stderr += text),
+    drained: async () => undefined,
+  };
+  const io = plainIo(streams, {debug});
   return {io, printed};
 }
 

@@ -185,16 +185,32 @@ class LogFollower {
             filter: this.#settings.filter,
             bufferWindow: { seconds: Math.floor(window / 1000), nanos: (window % 1000) * 1e6 },
         });
+        // The stream waits, rather than fill memory, while a chatty job's tail runs far ahead of the
+        // backfill, and while the workflow log's reader is behind: entries wait at the server.
+        const waits = new Set();
+        const wait = (reason) => {
+            waits.add(reason);
+            stream.pause();
+        };
+        const go = (reason) => {
+            if (waits.delete(reason) && waits.size === 0)
+                stream.resume();
+        };
+        const print = (entries) => {
+            if (this.#print(entries, 'tail') || waits.has('reader'))
+                return;
+            wait('reader');
+            void this.#io.drained().then(() => go('reader'));
+        };
         const held = [];
         let backfilled = false;
         stream.on('data', (response) => {
             const entries = response.entries ?? [];
             if (backfilled)
-                return this.#print(entries, 'tail');
+                return print(entries);
             held.push(...entries);
-            // A chatty job's tail can run far ahead of the backfill: it waits rather than fill memory.
             if (held.length >= HOLD_LIMIT)
-                stream.pause();
+                wait('backfill');
         });
         const ended = new Promise((resolve, reject) => {
             stream.on('error', (err) => (this.#stopped && (0,errors/* rpcCode */.t4)(err) === src.Status.CANCELLED ? resolve() : reject(err)));
@@ -203,9 +219,9 @@ class LogFollower {
         // The tail opens as the execution starts: what came before is at most a few pages.
         await Promise.race([this.#readPages({ maxPages: BACKFILL_PAGES }), ended]);
         backfilled = true;
-        this.#print(held.sort(byTime), 'tail');
+        print(held.sort(byTime));
         held.length = 0;
-        stream.resume();
+        go('backfill');
         await ended;
     }
     /** Reads, page by page, the entries from the newest printed on, up to `maxPages` pages. */
@@ -215,7 +231,15 @@ class LogFollower {
         return read;
     }
     async #readPagesNow({ maxPages = Infinity }) {
-        const newest = this.#printed.newest();
+        this.#printed.pageReadStarted();
+        try {
+            await this.#readPagesFrom(this.#printed.newest(), maxPages);
+        }
+        finally {
+            this.#printed.pageReadEnded();
+        }
+    }
+    async #readPagesFrom(newest, maxPages) {
         const bounds = newest ? [`timestamp>="${newest}"`] : [];
         let pageToken = '';
         for (let page = 0; page < maxPages; page++) {
@@ -226,16 +250,19 @@ class LogFollower {
                 pageSize: 1000,
                 pageToken,
             }, { autoPaginate: false });
-            this.#print(entries, 'page');
+            const keepingUp = this.#print(entries, 'page');
             pageToken = response?.nextPageToken ?? '';
+            if (!keepingUp)
+                await this.#io.drained();
             if (!pageToken || this.#stopped)
                 return;
         }
     }
+    /** Prints the entries not printed yet; false when the reader is behind (see Io.untrusted). */
     #print(entries, source) {
         const lines = [];
         for (const entry of entries) {
-            if (!this.#printed.add(entry, source === 'page' && this.#stream !== undefined))
+            if (!this.#printed.add(entry, source))
                 continue;
             const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
             const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
@@ -248,11 +275,11 @@ class LogFollower {
                     lines.push(prefix + cleanLine(line));
         }
         if (lines.length === 0)
-            return;
+            return true;
         this.#lastArrival = Date.now();
-        this.#io.untrusted(lines);
         this.#last.push(...lines);
         this.#last.splice(0, Math.max(0, this.#last.length - this.#settings.tailLines));
+        return this.#io.untrusted(lines);
     }
     #giveUp(err) {
         if (this.#failed)
@@ -274,20 +301,24 @@ const compare = (a, b) => a[0] - b[0] || a[1] - b[1];
 const byTime = (a, b) => compare(instant(a), instant(b));
 /**
  * Printed tells which entries were printed, without remembering every id. An entry comes
- * twice only in two ways: a page read starts at the newest timestamp printed, so it returns
- * the entries at that very timestamp again; and the tail delivers entries that a page read
- * printed while the tail was open (the backfill, and the read that catches up at the end).
- * So the ids kept are those at the newest timestamp and those printed from pages while the
- * tail is open, a few pages' worth however long the job prints.
+ * twice only in three ways: a page read starts at the newest timestamp printed, so it returns
+ * the entries at that very timestamp again; the tail delivers entries that a page read printed
+ * while the tail was open (the backfill, and the read that catches up at the end); and a page
+ * read returns entries the tail printed while the read was under way. So the ids kept are
+ * those at the newest timestamp, those printed from pages while the tail is open, and those
+ * printed by the tail during a page read: a few pages' worth however long the job prints.
  */
 class Printed {
     #newest = [0, 0];
     #atNewest = new Set();
     #fromPages = new Set();
+    #fromTail = new Set();
+    #tailOpen = true;
+    #pageReading = false;
     /** add says whether an entry is new, and remembers it as printed if so. */
-    add(entry, fromPageWhileTailOpen) {
+    add(entry, source) {
         const id = entry.insertId;
-        if (!id || this.#atNewest.has(id) || this.#fromPages.has(id))
+        if (!id || this.#atNewest.has(id) || this.#fromPages.has(id) || this.#fromTail.has(id))
             return false;
         const time = instant(entry);
         const order = compare(time, this.#newest);
@@ -297,9 +328,20 @@ class Printed {
         }
         if (order >= 0)
             this.#atNewest.add(id);
-        if (fromPageWhileTailOpen)
+        if (source === 'page' && this.#tailOpen)
             this.#fromPages.add(id);
+        if (source === 'tail' && this.#pageReading)
+            this.#fromTail.add(id);
         return true;
+    }
+    /** A page read's filter was set when it began: it may return what the tail prints meanwhile. */
+    pageReadStarted() {
+        this.#pageReading = true;
+    }
+    /** The next read starts at the newest timestamp, so it returns nothing older the tail printed. */
+    pageReadEnded() {
+        this.#pageReading = false;
+        this.#fromTail.clear();
     }
     /** The newest timestamp printed, as a Logging filter takes it, or '' before any entry. */
     newest() {
@@ -310,6 +352,7 @@ class Printed {
     }
     /** Once the tail is closed, only page reads remain, and they overlap only at the newest timestamp. */
     tailClosed() {
+        this.#tailOpen = false;
         this.#fromPages.clear();
     }
 }
