@@ -55,7 +55,7 @@ export function parseWords(input: string, raw: string): string[] {
     return value;
   }
   if (unbalancedQuote(raw)) return fail(input, 'has a quote that is not closed');
-  return parseShellWords(raw, (name) => `$${name}`).map((word) => {
+  return shellWords(input, raw).map((word) => {
     if (typeof word === 'string') return word;
     if ('pattern' in word) return word.pattern;
     const what = 'op' in word ? `the shell operator "${word.op}"` : 'a "#" comment';
@@ -65,6 +65,16 @@ export function parseWords(input: string, raw: string): string[] {
         'use a JSON array such as ["sh", "-c", "..."] to run a shell',
     );
   });
+}
+
+function shellWords(input: string, raw: string): ReturnType<typeof parseShellWords> {
+  try {
+    return parseShellWords(raw, (name) => `$${name}`);
+  } catch (err) {
+    // shell-quote refuses a "${" with no "}" to close it, and an empty "${}".
+    if (!(err instanceof Error) || !err.message.startsWith('Bad substitution')) throw err;
+    return fail(input, 'has a "${" that is not closed by "}", or an empty "${}"');
+  }
 }
 
 function unbalancedQuote(raw: string): boolean {

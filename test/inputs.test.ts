@@ -44,6 +44,8 @@ describe('parseWords', () => {
     ['migrate | tee log', /shell operator "\|"/],
     ['migrate # now', /comment/],
     ['echo "unclosed', /quote that is not closed/],
+    ['echo ${HOME', /"\$\{" that is not closed by "\}", or an empty "\$\{\}"/],
+    ['echo ${}', /"\$\{" that is not closed/],
   ];
   for (const [raw, message] of bad) {
     it(`refuses ${raw}`, () => assert.throws(() => parseWords('args', raw), {name: 'InputError', message}));
