@@ -260,25 +260,25 @@ const byTime = (a: LogEntry, b: LogEntry) => compare(instant(a), instant(b));
 
 /**
  * Printed tells which entries were printed, without remembering every id. An entry comes
- * twice only in three ways: a page read starts at the newest timestamp printed, so it returns
- * the entries at that very timestamp again; the tail delivers entries that a page read printed
- * while the tail was open (the backfill, and the read that catches up at the end); and a page
- * read returns entries the tail printed while the read was under way. So the ids kept are
- * those at the newest timestamp, those printed from pages while the tail is open, and those
- * printed by the tail during a page read: a few pages' worth however long the job prints.
+ * twice only in these ways: a page read starts at the newest timestamp printed, so it returns
+ * the entries at that timestamp again, and, as its filter was set when it began, also those
+ * the tail prints while it runs; and the tail delivers entries that a page read printed while
+ * the tail was open (the backfill, and the read that catches up at the end). So the ids kept
+ * are those at the newest timestamp, those a page read under way may return again, and those
+ * printed from pages while the tail is open: a few pages' worth however long the job prints.
  */
 class Printed {
   #newest: Instant = [0, 0];
   readonly #atNewest = new Set<string>();
+  readonly #forRead = new Set<string>();
   readonly #fromPages = new Set<string>();
-  readonly #fromTail = new Set<string>();
   #tailOpen = true;
   #pageReading = false;
 
   /** add says whether an entry is new, and remembers it as printed if so. */
   add(entry: LogEntry, source: 'tail' | 'page'): boolean {
     const id = entry.insertId;
-    if (!id || this.#atNewest.has(id) || this.#fromPages.has(id) || this.#fromTail.has(id)) return false;
+    if (!id || this.#atNewest.has(id) || this.#forRead.has(id) || this.#fromPages.has(id)) return false;
     const time = instant(entry);
     const order = compare(time, this.#newest);
     if (order > 0) {
@@ -286,20 +286,20 @@ class Printed {
       this.#atNewest.clear();
     }
     if (order >= 0) this.#atNewest.add(id);
+    if (source === 'tail' && this.#pageReading) this.#forRead.add(id);
     if (source === 'page' && this.#tailOpen) this.#fromPages.add(id);
-    if (source === 'tail' && this.#pageReading) this.#fromTail.add(id);
     return true;
   }
 
-  /** A page read's filter was set when it began: it may return what the tail prints meanwhile. */
+  /** A page read begins at the newest timestamp: until it ends, newer entries do not make those at it forgotten. */
   pageReadStarted(): void {
     this.#pageReading = true;
+    for (const id of this.#atNewest) this.#forRead.add(id);
   }
 
-  /** The next read starts at the newest timestamp, so it returns nothing older the tail printed. */
   pageReadEnded(): void {
     this.#pageReading = false;
-    this.#fromTail.clear();
+    this.#forRead.clear();
   }
 
   /** The newest timestamp printed, as a Logging filter takes it, or '' before any entry. */

@@ -37,6 +37,18 @@ describe('the job\'s logs in the workflow log', () => {
     lines.forEach((line, i) => assert.equal(line, `line ${i}`));
   });
 
+  it('shows every line, in order, each once, for 100,000 lines of 100 bytes, while the tail and page reads overlap', async () => {
+    const lines = 100_000;
+    const result = await action({
+      job: 'overlapping-reads',
+      command: node(`for (let i = 0; i < ${lines}; i++) console.log(String(i).padStart(99, "x"))`),
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const printed = jobLines(result).filter((l) => l.startsWith('x'));
+    printed.forEach((line, i) => assert.equal(line, String(i).padStart(99, 'x')));
+    assert.equal(printed.length, lines);
+  });
+
   it('waits for a workflow log reader that falls behind, and still shows every line in order, once', async () => {
     const lines = 50_000;
     let child: ChildProcess | undefined;
