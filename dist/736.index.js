@@ -288,7 +288,7 @@ class Printed {
             this.#fromPages.add(id);
         return true;
     }
-    /** A page read begins at the newest timestamp: until it ends, newer entries do not make those at it forgotten. */
+    /** A page read begins at the newest timestamp: the ids printed there are kept until it ends. */
     pageReadStarted() {
         this.#pageReading = true;
         for (const id of this.#atNewest)

@@ -291,7 +291,7 @@ class Printed {
     return true;
   }
 
-  /** A page read begins at the newest timestamp: until it ends, newer entries do not make those at it forgotten. */
+  /** A page read begins at the newest timestamp: the ids printed there are kept until it ends. */
   pageReadStarted(): void {
     this.#pageReading = true;
     for (const id of this.#atNewest) this.#forRead.add(id);
