@@ -43,6 +43,7 @@ const ROLE_FOR_PERMISSION: Record<string, string> = {
 /** What each call needs when the server does not say, keyed by the call's name. */
 const PERMISSION_FOR_CALL: Record<string, string> = {
   GetJob: 'run.jobs.get',
+  CreateJob: 'run.jobs.create',
   UpdateJob: 'run.jobs.update',
   RunJob: 'run.jobs.run',
   GetExecution: 'run.executions.get',

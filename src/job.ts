@@ -76,17 +76,22 @@ export async function prepareJob(
     if (inputs.ownsSpec && !plan.changed) io.info(`Job ${job.name} is up to date.`);
     if (!plan.changed && !claim) return existing as Job;
     if (plan.changed) io.info(existing ? `Updating job ${job.name}...` : `Creating job ${job.name}...`);
+    const call = existing ? 'UpdateJob' : 'CreateJob';
     try {
-      return await writeJob(cloud, claim ? withClaim(plan.job, holder) : plan.job, existing, waiting);
+      return await writeJob(cloud, claim ? withClaim(plan.job, holder) : plan.job, job, existing, waiting);
     } catch (err) {
-      if (rpcCode(err) === Status.ABORTED) {
+      if (rpcCode(err) === Status.ABORTED || rpcCode(err) === Status.ALREADY_EXISTS) {
         io.info(`Job ${job.name} was written by another run meanwhile; looking at it again.`);
+        continue;
+      }
+      if (existing && rpcCode(err) === Status.NOT_FOUND) {
+        io.info(`Job ${job.name} was deleted meanwhile; looking at it again.`);
         continue;
       }
       // The write may or may not have been made: reading the job again tells, and writing
       // the same spec and claim a second time changes nothing more.
       if (LOST_ANSWER.has(rpcCode(err) ?? -1)) {
-        io.info(`The answer to UpdateJob was lost; looking at job ${job.name} again.`);
+        io.info(`The answer to ${call} was lost; looking at job ${job.name} again.`);
         continue;
       }
       if (!plan.changed && rpcCode(err) === Status.PERMISSION_DENIED) {
@@ -95,17 +100,27 @@ export async function prepareJob(
         io.info(`Job ${job.name} cannot be claimed without run.jobs.update; only running executions were checked.`);
         return existing as Job;
       }
-      throw explain(err, 'UpdateJob', name);
+      throw explain(err, call, name);
     }
   }
 }
 
 /**
- * writeJob replaces the job with UpdateJob: allow_missing makes the one call create it too, and
- * the etag makes a concurrent write fail this one (ABORTED) rather than be overwritten by it.
+ * writeJob creates the job when there was none, and replaces it with UpdateJob otherwise. Either
+ * way a concurrent write makes this one fail rather than be overwritten by it: a create fails
+ * (ALREADY_EXISTS) once another run has created the job, and an update carries the etag (ABORTED).
+ * An update with allow_missing cannot do the first: with no etag to give, it would overwrite the
+ * job, and the claim, that another run created meanwhile, and both would run. So an update of a
+ * job deleted meanwhile fails (NOT_FOUND), and the run looks again.
  */
-async function writeJob(cloud: CloudRun, desired: Job, existing: Job | undefined, waiting: Waiting): Promise<Job> {
-  const [op] = await cloud.jobs.updateJob({job: {...desired, etag: existing?.etag ?? ''}, allowMissing: true});
+async function writeJob(cloud: CloudRun, desired: Job, job: Located, existing: Job | undefined, waiting: Waiting): Promise<Job> {
+  const [op] = existing
+    ? await cloud.jobs.updateJob({job: {...desired, etag: existing.etag}})
+    : await cloud.jobs.createJob({
+        parent: `projects/${job.project}/locations/${job.region}`,
+        jobId: job.name,
+        job: {...desired, name: ''},
+      });
   const updated = await awaitJobOperation(cloud, op.latestResponse, waiting);
   // The operation's result is not always filled in: read the job back for its new etag.
   return updated?.etag ? updated : (await cloud.jobs.getJob({name: desired.name}))[0];

@@ -67,8 +67,9 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.match(result.summary, /\| Status \| ✅ succeeded \|/);
     assert.match(result.summary, new RegExp(`\\| Image \\| \`${IMAGE}\` \\|`));
 
-    const [update] = callsFor(emulator, 'UpdateJob', 'create-me');
-    assert.equal(update.request.allowMissing ?? update.request.allow_missing, true);
+    const creates = emulator.callsTo('CreateJob').filter((c) => (c.request.jobId ?? c.request.job_id) === 'create-me');
+    assert.equal(creates.length, 1, 'created with CreateJob, which fails if another run created it first');
+    assert.equal(callsFor(emulator, 'UpdateJob', 'create-me').length, 0);
     assert.equal(callsFor(emulator, 'RunJob', 'create-me').length, 1);
     const job = emulator.getJob(jobPath('create-me')) as any;
     assert.equal(job.template.taskCount ?? job.template.task_count, 1);
@@ -117,7 +118,8 @@ describe('the action, run from dist/ against the emulator', () => {
     const second = await action(inputs);
     assert.equal(second.code, 0, second.log.join('\n'));
     assert.ok(second.log.includes('Job unchanged is up to date.'));
-    assert.equal(callsFor(emulator, 'UpdateJob', 'unchanged').length, 1, 'only the first run wrote the job');
+    const creates = emulator.callsTo('CreateJob').filter((c) => (c.request.jobId ?? c.request.job_id) === 'unchanged');
+    assert.equal(creates.length + callsFor(emulator, 'UpdateJob', 'unchanged').length, 1, 'only the first run wrote the job');
     assert.equal(callsFor(emulator, 'RunJob', 'unchanged').length, 2);
   });
 

@@ -86,6 +86,21 @@ describe('another execution of the job is running', () => {
 });
 
 describe('several runs started at the same instant', () => {
+  it('create a missing job once: the run whose create lost waits for the execution of the one that won', async () => {
+    // Both runs read the job before either writes it: both find it missing.
+    emulator.faults.add({method: 'GetJob', delayMs: 1000, times: 2, when: (r) => String(r.name).endsWith('/jobs/both-create')});
+    const inputs = {job: 'both-create', image: IMAGE, command: JSON.stringify(sleeper(500))};
+    const results = await Promise.all([action(inputs), action(inputs)]);
+    for (const result of results) assert.equal(result.code, 0, result.log.join('\n'));
+    const creates = emulator.callsTo('CreateJob').filter((c) => (c.request.jobId ?? c.request.job_id) === 'both-create');
+    assert.equal(creates.length, 2, 'both runs tried to create the job');
+    assert.ok(results.some((r) => r.log.includes('Job both-create was written by another run meanwhile; looking at it again.')));
+    const [first, second] = executionsOf('both-create')
+      .map((e) => [ms(e.createTime), ms(e.completionTime as Stored['createTime'])])
+      .sort((a, b) => a[0] - b[0]);
+    assert.ok(second[0] >= first[1], 'the second execution started after the first ended');
+  });
+
   it('run one at a time, each reporting the execution it started (ten copies, concurrency: wait)', {timeout: 120_000}, async () => {
     const inputs = {job: 'stampede', image: IMAGE, command: JSON.stringify(sleeper(200))};
     const results = await Promise.all(Array.from({length: 10}, () => action(inputs)));

@@ -165,13 +165,23 @@ describe('a run of a job the action manages', () => {
     assert.equal(result.outputs.status, 'succeeded');
   });
 
-  it('reads the job again, rather than fail or run twice, when the answer to UpdateJob is lost', async () => {
-    emulator.faults.add({method: 'UpdateJob', code: Status.DEADLINE_EXCEEDED, afterEffect: true, when: (r) => String(r.job?.name).includes('lost-update')});
+  it('reads the job again, rather than fail or run twice, when the answer to CreateJob is lost', async () => {
+    emulator.faults.add({method: 'CreateJob', code: Status.DEADLINE_EXCEEDED, afterEffect: true, when: (r) => r.jobId === 'lost-update'});
     const result = await action({job: 'lost-update', command: JSON.stringify(['node', '-e', ''])});
     assert.equal(result.code, 0, result.log.join('\n'));
-    assert.ok(result.log.includes('The answer to UpdateJob was lost; looking at job lost-update again.'));
+    assert.ok(result.log.includes('The answer to CreateJob was lost; looking at job lost-update again.'));
     assert.equal(callsFor(emulator, 'RunJob', 'lost-update').length, 1);
     assert.equal(emulator.executions(jobPath('lost-update')).length, 1);
+  });
+
+  it('looks at the job again when it was deleted between reading and updating it', async () => {
+    emulator.putJob({name: jobPath('deleted-meanwhile'), template: {template: {maxRetries: 0, containers: [{image: 'x:1'}]}}});
+    emulator.faults.add({method: 'UpdateJob', code: Status.NOT_FOUND, when: (r) => String(r.job?.name).endsWith('/jobs/deleted-meanwhile')});
+    const result = await action({job: 'deleted-meanwhile', command: JSON.stringify(['node', '-e', ''])});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.ok(result.log.includes('Job deleted-meanwhile was deleted meanwhile; looking at it again.'));
+    assert.equal(callsFor(emulator, 'UpdateJob', 'deleted-meanwhile').length, 2);
+    assert.equal(emulator.executions(jobPath('deleted-meanwhile')).length, 1);
   });
 
   it('runs again, once, when a RunJob whose answer was lost created nothing', async () => {
