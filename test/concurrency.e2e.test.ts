@@ -87,14 +87,17 @@ describe('another execution of the job is running', () => {
 
 describe('several runs started at the same instant', () => {
   it('create a missing job once: the run whose create lost waits for the execution of the one that won', async () => {
-    // Both runs read the job before either writes it: both find it missing.
-    emulator.faults.add({method: 'GetJob', delayMs: 1000, times: 2, when: (r) => String(r.name).endsWith('/jobs/both-create')});
+    // The first run's CreateJob is held, so the second run also finds the job missing and
+    // creates it first; the first one's create then finds the job there.
+    const isCreate = (r: {jobId?: string}) => r.jobId === 'both-create';
+    emulator.faults.add({method: 'CreateJob', delayMs: 5000, when: isCreate});
     const inputs = {job: 'both-create', image: IMAGE, command: JSON.stringify(sleeper(500))};
-    const results = await Promise.all([action(inputs), action(inputs)]);
+    const loser = action(inputs);
+    while (!emulator.callsTo('CreateJob').some((c) => isCreate(c.request))) await new Promise((resolve) => setTimeout(resolve, 20));
+    const results = await Promise.all([loser, action(inputs)]);
     for (const result of results) assert.equal(result.code, 0, result.log.join('\n'));
-    const creates = emulator.callsTo('CreateJob').filter((c) => (c.request.jobId ?? c.request.job_id) === 'both-create');
-    assert.equal(creates.length, 2, 'both runs tried to create the job');
-    assert.ok(results.some((r) => r.log.includes('Job both-create was written by another run meanwhile; looking at it again.')));
+    assert.equal(emulator.callsTo('CreateJob').filter((c) => isCreate(c.request)).length, 2, 'both runs tried to create the job');
+    assert.ok(results[0].log.includes('Job both-create was written by another run meanwhile; looking at it again.'));
     const [first, second] = executionsOf('both-create')
       .map((e) => [ms(e.createTime), ms(e.completionTime as Stored['createTime'])])
       .sort((a, b) => a[0] - b[0]);
