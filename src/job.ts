@@ -13,7 +13,8 @@ export type Located = Required<JobRef>;
 /** Codes after which a write may have been made although its answer never came. */
 const LOST_ANSWER = new Set<number>([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.UNKNOWN, Status.INTERNAL]);
 
-export const jobName = (job: Located) => `projects/${job.project}/locations/${job.region}/jobs/${job.name}`;
+const locationName = (job: Located) => `projects/${job.project}/locations/${job.region}`;
+export const jobName = (job: Located) => `${locationName(job)}/jobs/${job.name}`;
 
 /** locate completes the job's address with the credentials' project when nothing else named one. */
 export async function locate(job: JobRef, cloud: CloudRun): Promise<Located> {
@@ -116,11 +117,7 @@ export async function prepareJob(
 async function writeJob(cloud: CloudRun, desired: Job, job: Located, existing: Job | undefined, waiting: Waiting): Promise<Job> {
   const [op] = existing
     ? await cloud.jobs.updateJob({job: {...desired, etag: existing.etag}})
-    : await cloud.jobs.createJob({
-        parent: `projects/${job.project}/locations/${job.region}`,
-        jobId: job.name,
-        job: {...desired, name: ''},
-      });
+    : await cloud.jobs.createJob({parent: locationName(job), jobId: job.name, job: {...desired, name: ''}});
   const updated = await awaitJobOperation(cloud, op.latestResponse, waiting);
   // The operation's result is not always filled in: read the job back for its new etag.
   return updated?.etag ? updated : (await cloud.jobs.getJob({name: desired.name}))[0];
