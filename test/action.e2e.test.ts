@@ -230,6 +230,25 @@ describe('the action, run from dist/ against the emulator', () => {
     }
   });
 
+  it('names run.jobs.create and its role when the identity may not create the job', async () => {
+    const strict = await startEmulator({workdir: ROOT});
+    strict.denyPermission('run.jobs.create');
+    try {
+      const result = await runAction({
+        inputs: {job: 'no-create', project_id: PROJECT, image: IMAGE, command: node('')},
+        env: {CLOUD_RUN_EMULATOR_HOST: strict.address},
+      });
+      assert.equal(result.code, 1);
+      const [error] = errorsOf(result);
+      assert.match(error, /^CreateJob projects\/[^ ]+\/jobs\/no-create failed: /);
+      assert.ok(error.endsWith("The workflow's identity lacks the permission run.jobs.create: grant it roles/run.developer."), error);
+      assert.equal(strict.callsTo('RunJob').length, 0);
+      assertNoStackTrace(result);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('names the project, region and job when the job does not exist and no image is given', async () => {
     const result = await action({job: 'nowhere'});
     assert.equal(result.code, 1);
