@@ -1,3 +1,4 @@
+import {fromJSON, type PackageDefinition, type ServiceDefinition} from '@grpc/proto-loader';
 import * as gax from 'google-gax';
 import loggingDescriptors from './logging-descriptors.json' with {type: 'json'};
 import runDescriptors from './run-descriptors.json' with {type: 'json'};
@@ -10,7 +11,7 @@ import runDescriptors from './run-descriptors.json' with {type: 'json'};
 
 type Descriptors = {nested?: Record<string, Descriptors>};
 
-const declares = (json: Descriptors, path: string[]) =>
+const declares = (json: object, path: string[]) =>
   path.reduce<Descriptors | undefined>((node, name) => node?.nested?.[name], json) !== undefined;
 
 type Locations = InstanceType<typeof gax.LocationsClient>;
@@ -47,13 +48,18 @@ class LocationsOnDemand {
 
 /**
  * gaxWith loads `cut` in place of the package's descriptor set that declares the package at
- * `path`; other descriptor sets (Operations, Locations) pass through.
+ * `path`; other descriptor sets (Operations, Locations) pass through. `adjust` may change the
+ * gRPC methods defined by `cut` before a client is built from them.
  */
-function gaxWith(cut: object, path: string[]): typeof gax {
+function gaxWith(cut: object, path: string[], adjust?: (definition: PackageDefinition) => void): typeof gax {
   const narrow = <T extends object>(json: T): T => (declares(json, path) ? (cut as T) : json);
   class NarrowGrpcClient extends gax.GrpcClient {
     override loadProtoJSON(json: gax.protobuf.INamespace, ignoreCache?: boolean) {
-      return super.loadProtoJSON(narrow(json), ignoreCache);
+      if (!adjust || !declares(json, path)) return super.loadProtoJSON(narrow(json), ignoreCache);
+      // As the base class does, with its options (private in its types), less its cache.
+      const definition = fromJSON(cut, gax.GrpcClient['defaultOptions']());
+      adjust(definition);
+      return this.grpc.loadPackageDefinition(definition);
     }
   }
   return {
@@ -70,12 +76,36 @@ function gaxWith(cut: object, path: string[]): typeof gax {
  */
 export const runGax = gaxWith(runDescriptors, ['google', 'cloud', 'run']);
 
+/** A response kept as the bytes it came in, decoded when its reader gets to it. */
+export class Undecoded<T> {
+  readonly #bytes: Buffer;
+  readonly #decode: (bytes: Buffer) => T;
+
+  constructor(bytes: Buffer, decode: (bytes: Buffer) => T) {
+    this.#bytes = bytes;
+    this.#decode = decode;
+  }
+
+  decode(): T {
+    return this.#decode(this.#bytes);
+  }
+}
+
 /**
  * loggingGax loads Logging's entry service alone, with a log entry that declares only the fields
  * the action prints from: the others are skipped on the wire instead of decoded, twice (message,
  * then plain object), for every line of a job that prints a lot.
+ *
+ * TailLogEntries responses come as Undecoded: while the tail waits for a slow reader, the
+ * streams between gRPC and the follower fill with up to 32 responses of up to 1,000 entries.
+ * Held as bytes they are a few megabytes; decoded they were ten times that, kept long enough
+ * for V8 to promote them to the old generation.
  */
-export const loggingGax = gaxWith(loggingDescriptors, ['google', 'logging']);
+export const loggingGax = gaxWith(loggingDescriptors, ['google', 'logging'], (definition) => {
+  const tail = (definition['google.logging.v2.LoggingServiceV2'] as ServiceDefinition).TailLogEntries;
+  const decode = tail.responseDeserialize;
+  tail.responseDeserialize = (bytes) => new Undecoded(bytes, decode);
+});
 
 let root: gax.protobuf.Root | undefined;
 

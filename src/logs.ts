@@ -4,7 +4,7 @@ import {LoggingServiceV2Client} from '@google-cloud/logging-api/build/src/v2/log
 import {Status, type ClientOptions} from 'google-gax';
 import type {Execution} from './clients.ts';
 import {errorMessage, rpcCode} from './errors.ts';
-import {loggingGax} from './gax.ts';
+import {loggingGax, type Undecoded} from './gax.ts';
 import {hasStarted} from './outcome.ts';
 import type {Io} from './io.ts';
 import {cleanLine} from './sanitize.ts';
@@ -161,8 +161,8 @@ export class LogFollower {
     };
     const held: LogEntry[] = [];
     let backfilled = false;
-    stream.on('data', (response: protos.google.logging.v2.ITailLogEntriesResponse) => {
-      const entries = response.entries ?? [];
+    stream.on('data', (response: Undecoded<protos.google.logging.v2.ITailLogEntriesResponse>) => {
+      const entries = response.decode().entries ?? [];
       if (backfilled) return print(entries);
       held.push(...entries);
       if (held.length >= HOLD_LIMIT) wait('backfill');

@@ -205,7 +205,7 @@ class LogFollower {
         const held = [];
         let backfilled = false;
         stream.on('data', (response) => {
-            const entries = response.entries ?? [];
+            const entries = response.decode().entries ?? [];
             if (backfilled)
                 return print(entries);
             held.push(...entries);
