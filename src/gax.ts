@@ -1,4 +1,3 @@
-import {fromJSON, type PackageDefinition, type ServiceDefinition} from '@grpc/proto-loader';
 import * as gax from 'google-gax';
 import loggingDescriptors from './logging-descriptors.json' with {type: 'json'};
 import runDescriptors from './run-descriptors.json' with {type: 'json'};
@@ -46,20 +45,72 @@ class LocationsOnDemand {
   }
 }
 
+/** A response kept as the bytes it came in, decoded when its reader gets to it. */
+export class Undecoded<T> {
+  readonly #bytes: Buffer;
+  readonly #decode: (bytes: Buffer) => T;
+
+  constructor(bytes: Buffer, decode: (bytes: Buffer) => T) {
+    this.#bytes = bytes;
+    this.#decode = decode;
+  }
+
+  decode(): T {
+    return this.#decode(this.#bytes);
+  }
+}
+
+const services = (namespace: gax.protobuf.NamespaceBase): gax.protobuf.Service[] =>
+  namespace.nestedArray.flatMap((child) =>
+    child instanceof gax.protobuf.Service ? [child] : child instanceof gax.protobuf.Namespace ? services(child) : [],
+  );
+
+/**
+ * grpcPackage is what grpc-js builds service clients from: for each method of each service in
+ * `root`, its path, whether it streams, and how its messages are written and read, as plain
+ * objects shaped by google-gax's options, the shape the generated clients expect. It is what
+ * google-gax has @grpc/proto-loader make, less the descriptor of every message that the loader
+ * also builds, for reflection, which a client never uses: those took 20 ms of a cold start.
+ * Methods in `undecoded` give their responses as Undecoded.
+ */
+function grpcPackage(root: gax.protobuf.Root, undecoded: ReadonlySet<string>): gax.grpc.GrpcObject {
+  const options = gax.GrpcClient['defaultOptions']() as gax.protobuf.IConversionOptions;
+  const definition: Parameters<typeof gax.grpc.loadPackageDefinition>[0] = {};
+  for (const service of services(root)) {
+    const methods: Record<string, gax.grpc.MethodDefinition<object, object>> = {};
+    for (const method of service.methodsArray) {
+      const [request, response] = [root.lookupType(method.requestType), root.lookupType(method.responseType)];
+      const path = `/${service.fullName.slice(1)}/${method.name}`;
+      const decode = (bytes: Buffer) => response.toObject(response.decode(bytes), options);
+      methods[method.name] = {
+        path,
+        requestStream: Boolean(method.requestStream),
+        responseStream: Boolean(method.responseStream),
+        requestSerialize: (value: object) => Buffer.from(request.encode(request.fromObject(value)).finish()),
+        requestDeserialize: (bytes: Buffer) => request.toObject(request.decode(bytes), options),
+        responseSerialize: (value: object) => Buffer.from(response.encode(response.fromObject(value)).finish()),
+        responseDeserialize: undecoded.has(path) ? (bytes: Buffer) => new Undecoded(bytes, decode) : decode,
+        originalName: method.name[0].toLowerCase() + method.name.slice(1),
+      };
+    }
+    definition[service.fullName.slice(1)] = methods;
+  }
+  return gax.grpc.loadPackageDefinition(definition);
+}
+
 /**
  * gaxWith loads `cut` in place of the package's descriptor set that declares the package at
- * `path`; other descriptor sets (Operations, Locations) pass through. `adjust` may change the
- * gRPC methods defined by `cut` before a client is built from them.
+ * `path`; other descriptor sets (Operations, Locations) pass through. Each set is parsed once,
+ * into the protobuf root that the clients also decode operations with.
  */
-function gaxWith(cut: object, path: string[], adjust?: (definition: PackageDefinition) => void): typeof gax {
+function gaxWith(cut: object, path: string[], undecoded: string[] = []): typeof gax {
   const narrow = <T extends object>(json: T): T => (declares(json, path) ? (cut as T) : json);
+  const packages = new WeakMap<gax.protobuf.Root, gax.grpc.GrpcObject>();
   class NarrowGrpcClient extends gax.GrpcClient {
-    override loadProtoJSON(json: gax.protobuf.INamespace, ignoreCache?: boolean) {
-      if (!adjust || !declares(json, path)) return super.loadProtoJSON(narrow(json), ignoreCache);
-      // As the base class does, with its options (private in its types), less its cache.
-      const definition = fromJSON(cut, gax.GrpcClient['defaultOptions']());
-      adjust(definition);
-      return this.grpc.loadPackageDefinition(definition);
+    override loadProtoJSON(json: gax.protobuf.INamespace) {
+      const root = gax.protobufFromJSON(narrow(json));
+      if (!packages.has(root)) packages.set(root, grpcPackage(root, new Set(undecoded)));
+      return packages.get(root) as gax.grpc.GrpcObject;
     }
   }
   return {
@@ -76,36 +127,18 @@ function gaxWith(cut: object, path: string[], adjust?: (definition: PackageDefin
  */
 export const runGax = gaxWith(runDescriptors, ['google', 'cloud', 'run']);
 
-/** A response kept as the bytes it came in, decoded when its reader gets to it. */
-export class Undecoded<T> {
-  readonly #bytes: Buffer;
-  readonly #decode: (bytes: Buffer) => T;
-
-  constructor(bytes: Buffer, decode: (bytes: Buffer) => T) {
-    this.#bytes = bytes;
-    this.#decode = decode;
-  }
-
-  decode(): T {
-    return this.#decode(this.#bytes);
-  }
-}
-
 /**
  * loggingGax loads Logging's entry service alone, with a log entry that declares only the fields
  * the action prints from: the others are skipped on the wire instead of decoded, twice (message,
  * then plain object), for every line of a job that prints a lot.
  *
- * TailLogEntries responses come as Undecoded: while the tail waits for a slow reader, the
- * streams between gRPC and the follower fill with up to 32 responses of up to 1,000 entries.
- * Held as bytes they are a few megabytes; decoded they were ten times that, kept long enough
- * for V8 to promote them to the old generation.
+ * TailLogEntries responses come as Undecoded. While the tail waits for a slow reader, the streams
+ * between gRPC and the follower fill with up to 32 responses of up to 1,000 entries: held as
+ * bytes, about 20 MB; decoded, they lived long enough to be promoted to the old generation.
  */
-export const loggingGax = gaxWith(loggingDescriptors, ['google', 'logging'], (definition) => {
-  const tail = (definition['google.logging.v2.LoggingServiceV2'] as ServiceDefinition).TailLogEntries;
-  const decode = tail.responseDeserialize;
-  tail.responseDeserialize = (bytes) => new Undecoded(bytes, decode);
-});
+export const loggingGax = gaxWith(loggingDescriptors, ['google', 'logging'], [
+  '/google.logging.v2.LoggingServiceV2/TailLogEntries',
+]);
 
 let root: gax.protobuf.Root | undefined;
 
