@@ -33,6 +33,42 @@ const LOG_IDS: Record<LogStream, string> = {
 /** Cloud Run writes stdout at DEFAULT and stderr at ERROR severity. */
 export const STREAM_SEVERITY = {stdout: 'DEFAULT', stderr: 'ERROR'} as const;
 
+const SEVERITIES = new Set(['DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY']);
+
+/** A JSON value as a google.protobuf.Value, the form a jsonPayload is written in. */
+function protoValue(value: unknown): Message {
+  if (value === null) return {nullValue: 'NULL_VALUE'};
+  if (Array.isArray(value)) return {listValue: {values: value.map(protoValue)}};
+  if (typeof value === 'number') return {numberValue: value};
+  if (typeof value === 'string') return {stringValue: value};
+  if (typeof value === 'boolean') return {boolValue: value};
+  return {structValue: protoStruct(value as Record<string, unknown>)};
+}
+
+const protoStruct = (object: Record<string, unknown>): Message => ({
+  fields: Object.fromEntries(Object.entries(object).map(([key, value]) => [key, protoValue(value)])),
+});
+
+/**
+ * A line that is one JSON object is a structured log, as Cloud Run's logging agent reads it: the
+ * object becomes the entry's jsonPayload, and its severity field, when it names a severity, the
+ * entry's severity instead of the stream's. (Of the agent's other special fields, none is read.)
+ */
+function payloadOf(text: string, severity: string): Message {
+  let parsed: unknown;
+  try {
+    parsed = text.trimStart().startsWith('{') ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {textPayload: text, severity};
+  const {severity: named, ...rest} = parsed as Record<string, unknown>;
+  if (typeof named === 'string' && SEVERITIES.has(named.toUpperCase())) {
+    return {jsonPayload: protoStruct(rest), severity: named.toUpperCase()};
+  }
+  return {jsonPayload: protoStruct(parsed as Record<string, unknown>), severity};
+}
+
 export class LogStore {
   readonly #clock: Clock;
   readonly #entries: StoredEntry[] = [];
@@ -58,8 +94,7 @@ export class LogStore {
         'run.googleapis.com/task_attempt': String(source.attempt),
         instanceId: source.instanceId,
       },
-      textPayload: text,
-      severity,
+      ...(stream === 'system' ? {textPayload: text, severity} : payloadOf(text, severity)),
       timestamp: timestamp(micros),
       receiveTimestamp: timestamp(micros),
       // Zero-padded, so insert ids sort in write order as timestamps do.

@@ -140,10 +140,14 @@ export const loggingGax = gaxWith(loggingDescriptors, ['google', 'logging'], [
   '/google.logging.v2.LoggingServiceV2/TailLogEntries',
 ]);
 
-let root: gax.protobuf.Root | undefined;
+const roots = new Map<object, gax.protobuf.Root>();
 
-/** runMessage is a Cloud Run message type, from the same protobuf root the clients decode with. */
-export function runMessage(name: 'Job'): gax.protobuf.Type {
-  root ??= gax.protobufFromJSON(runDescriptors);
-  return root.lookupType(`google.cloud.run.v2.${name}`);
+/** A message type, from the same protobuf root that the clients of its descriptor set use. */
+function messageIn(descriptors: object, name: string): gax.protobuf.Type {
+  if (!roots.has(descriptors)) roots.set(descriptors, gax.protobufFromJSON(descriptors));
+  return (roots.get(descriptors) as gax.protobuf.Root).lookupType(name);
 }
+
+export const runMessage = (name: 'Job') => messageIn(runDescriptors, `google.cloud.run.v2.${name}`);
+
+export const loggingMessage = (name: 'google.protobuf.Struct') => messageIn(loggingDescriptors, name);

@@ -1,10 +1,10 @@
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {protos} from '@google-cloud/logging-api';
 import {LoggingServiceV2Client} from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js';
-import {Status, type ClientOptions} from 'google-gax';
+import {Status, serializer, type ClientOptions} from 'google-gax';
 import type {Execution} from './clients.ts';
 import {errorMessage, rpcCode} from './errors.ts';
-import {loggingGax, type Undecoded} from './gax.ts';
+import {loggingGax, loggingMessage, type Undecoded} from './gax.ts';
 import {hasStarted} from './outcome.ts';
 import type {Io} from './io.ts';
 import {cleanLine} from './sanitize.ts';
@@ -223,7 +223,7 @@ export class LogFollower {
     for (const entry of entries) {
       if (!this.#printed.add(entry, source)) continue;
       const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
-      const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
+      const text = entry.textPayload ?? (entry.jsonPayload ? jsonText(entry.jsonPayload) : '');
       this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
       const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
       if (!text.includes('\n')) lines.push(prefix + cleanLine(text));
@@ -246,6 +246,13 @@ export class LogFollower {
     this.#io.warning(`${advice} The verdict still comes from the execution. Logs: ${this.#settings.logsUrl} (${errorMessage(err)})`);
   }
 }
+
+/**
+ * A structured entry (a line of JSON the job wrote) is printed as that JSON, less the fields
+ * Logging lifts into the entry (severity...), not as the Struct it travels as.
+ */
+const jsonText = (payload: protos.google.protobuf.IStruct) =>
+  JSON.stringify(serializer.toProto3JSON(loggingMessage('google.protobuf.Struct').fromObject(payload)));
 
 const attemptSuffix = (entry: LogEntry) => {
   const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);

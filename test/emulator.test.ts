@@ -275,7 +275,8 @@ describe('Cloud Run emulator', () => {
     process.env.EMULATOR_TEST_LEAK = 'host value';
     t.after(() => delete process.env.EMULATOR_TEST_LEAK);
     const {emulator, jobs} = await harness(t, {secrets: {[`projects/${PROJECT}/secrets/db-password/versions/2`]: 's3cret'}});
-    const script = `console.log(JSON.stringify({
+    // Prefixed, so that the line is text: a line of JSON would be a structured entry.
+    const script = `console.log("output " + JSON.stringify({
       args: process.argv.slice(1),
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !['PATH', 'HOME'].includes(k))),
       cwd: process.cwd(),
@@ -306,7 +307,7 @@ describe('Cloud Run emulator', () => {
     assert.deepEqual(execution.template.containers[0].args, ['one', 'two']);
     const outputs = (emulator.logEntries() as Json[])
       .filter(entry => entry.logName.endsWith('stdout'))
-      .map(entry => JSON.parse(entry.textPayload))
+      .map(entry => JSON.parse(entry.textPayload.slice('output '.length)))
       .sort((a, b) => a.env.CLOUD_RUN_TASK_INDEX - b.env.CLOUD_RUN_TASK_INDEX);
     assert.equal(outputs.length, 2);
     const executionId = execution.name.split('/').pop();

@@ -69,6 +69,19 @@ describe('the job\'s logs in the workflow log', () => {
     printed.forEach((line, i) => assert.equal(line.trimEnd(), `line ${i}`));
   });
 
+  it('shows a line of JSON the job wrote as that JSON, less the severity Logging lifts out of it', async () => {
+    const result = await action({
+      job: 'structured',
+      command: node(
+        'console.log(JSON.stringify({severity: "NOTICE", message: "applied 3 migrations", count: 3, ok: true, tags: ["a", null], detail: {ms: 12.5}}))',
+      ),
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(jobLines(result).includes('{"message":"applied 3 migrations","count":3,"ok":true,"tags":["a",null],"detail":{"ms":12.5}}'), jobLines(result).join('\n'));
+    const [entry] = emulator.logEntries().filter((e) => JSON.stringify(e).includes('applied 3 migrations')) as {severity?: string; textPayload?: string}[];
+    assert.deepEqual([entry?.severity, entry?.textPayload], ['NOTICE', undefined]);
+  });
+
   it('keeps the lines written just before the container exits, and the platform\'s exit line', async () => {
     const result = await action({
       job: 'last-words',

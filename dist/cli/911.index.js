@@ -265,7 +265,7 @@ class LogFollower {
             if (!this.#printed.add(entry, source))
                 continue;
             const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
-            const text = entry.textPayload ?? (entry.jsonPayload ? JSON.stringify(entry.jsonPayload) : '');
+            const text = entry.textPayload ?? (entry.jsonPayload ? jsonText(entry.jsonPayload) : '');
             this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
             const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
             if (!text.includes('\n'))
@@ -292,6 +292,11 @@ class LogFollower {
         this.#io.warning(`${advice} The verdict still comes from the execution. Logs: ${this.#settings.logsUrl} (${(0,errors/* errorMessage */.gJ)(err)})`);
     }
 }
+/**
+ * A structured entry (a line of JSON the job wrote) is printed as that JSON, less the fields
+ * Logging lifts into the entry (severity...), not as the Struct it travels as.
+ */
+const jsonText = (payload) => JSON.stringify(src.serializer.toProto3JSON((0,gax/* loggingMessage */.Dx)('google.protobuf.Struct').fromObject(payload)));
 const attemptSuffix = (entry) => {
     const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);
     return attempt > 0 ? `, attempt ${attempt + 1}` : '';
