@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './cjs-globals.ts';
+import './stream-buffers.ts';
 import {writeFile} from 'node:fs/promises';
 import {helpText, parseCommandLine, UsageError, type CommandLine} from './cli-args.ts';
 import {run} from './main.ts';

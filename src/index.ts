@@ -1,4 +1,5 @@
 import './cjs-globals.ts';
+import './stream-buffers.ts';
 import * as core from '@actions/core';
 import {githubIo} from './io.ts';
 import {run} from './main.ts';
