@@ -133,8 +133,8 @@ export const runGax = gaxWith(runDescriptors, ['google', 'cloud', 'run']);
  * then plain object), for every line of a job that prints a lot.
  *
  * TailLogEntries responses come as Undecoded. While the tail waits for a slow reader, the streams
- * between gRPC and the follower fill with up to 32 responses of up to 1,000 entries: held as
- * bytes, about 20 MB; decoded, they lived long enough to be promoted to the old generation.
+ * between gRPC and the follower hold responses of up to 1,000 entries (see stream-buffers.ts):
+ * decoded there, they lived long enough to be promoted to the old generation.
  */
 export const loggingGax = gaxWith(loggingDescriptors, ['google', 'logging'], [
   '/google.logging.v2.LoggingServiceV2/TailLogEntries',

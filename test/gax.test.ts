@@ -32,15 +32,15 @@ it('hands over each Logging tail response as its bytes, which decode to the entr
     await Promise.all([cloudRun.close(), logging.close()]);
     await emulator.stop();
   });
-  const name = 'projects/gax-project/locations/europe-west1/jobs/tailed';
-  const command = ['node', '-e', 'console.log("hello")'];
-  await cloudRun.jobs.createJob({parent: 'projects/gax-project/locations/europe-west1', jobId: 'tailed', job: {template: {template: {containers: [{image: 'x:1', command}]}}}});
+  const parent = 'projects/gax-project/locations/europe-west1';
+  const containers = [{image: 'x:1', command: ['node', '-e', 'console.log("hello")']}];
+  await cloudRun.jobs.createJob({parent, jobId: 'tailed', job: {template: {template: {containers}}}});
   const stream = logging.tailLogEntries();
   const responses: unknown[] = [];
   stream.on('data', (response: unknown) => responses.push(response));
   stream.write({resourceNames: ['projects/gax-project'], filter: 'resource.labels.job_name="tailed"'});
   while (emulator.callsTo('TailLogEntries').length === 0) await sleep(10);
-  const [operation] = await cloudRun.jobs.runJob({name});
+  const [operation] = await cloudRun.jobs.runJob({name: `${parent}/jobs/tailed`});
   await operation.promise();
   const texts = () =>
     responses.flatMap((r) => (r instanceof Undecoded ? r.decode().entries.map((e: {textPayload?: string}) => e.textPayload) : ['not bytes']));
