@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {after, before, describe, it} from 'node:test';
+import {after, before, describe, it, type TestContext} from 'node:test';
 import {v2 as run} from '@google-cloud/run';
 import {grpc, Status} from 'google-gax';
 import {startEmulator, type Emulator} from '../emulator/index.ts';
@@ -31,6 +31,18 @@ after(async () => {
   await executions.close();
   await emulator.stop();
 });
+
+/** A run of job `job` against an emulator of its own, on which the identity lacks `permission`. */
+async function runDenied(t: TestContext, permission: string, job: string): Promise<{emulator: Emulator; result: ActionRun}> {
+  const emulator = await startEmulator({workdir: ROOT});
+  t.after(() => emulator.stop());
+  emulator.denyPermission(permission);
+  const result = await runAction({
+    inputs: {job, project_id: PROJECT, image: IMAGE, command: node('')},
+    env: {CLOUD_RUN_EMULATOR_HOST: emulator.address},
+  });
+  return {emulator, result};
+}
 
 function action(inputs: Record<string, string>, options: Partial<Parameters<typeof runAction>[0]> = {}): Promise<ActionRun> {
   return runAction({
@@ -209,44 +221,26 @@ describe('the action, run from dist/ against the emulator', () => {
     }
   });
 
-  it('names the missing permission and the role that grants it on PERMISSION_DENIED', async () => {
-    const strict = await startEmulator({workdir: ROOT});
-    strict.denyPermission('run.jobs.run');
-    try {
-      const result = await runAction({
-        inputs: {job: 'denied', project_id: PROJECT, image: IMAGE, command: node('')},
-        env: {CLOUD_RUN_EMULATOR_HOST: strict.address},
-      });
-      assert.equal(result.code, 1);
-      assert.deepEqual(errorsOf(result), [
-        `RunJob ${jobPath('denied')} failed: Permission 'run.jobs.run' denied on resource '${jobPath('denied')}' (or resource may not exist). ` +
-          "The workflow's identity lacks the permission run.jobs.run: grant it roles/run.invoker.",
-      ]);
-      assert.equal(strict.callsTo('RunJob').length, 1, 'RunJob is not retried');
-      assert.equal(strict.executions().length, 0);
-      assertNoStackTrace(result);
-    } finally {
-      await strict.stop();
-    }
+  it('names the missing permission and the role that grants it on PERMISSION_DENIED', async (t) => {
+    const {emulator: strict, result} = await runDenied(t, 'run.jobs.run', 'denied');
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result), [
+      `RunJob ${jobPath('denied')} failed: Permission 'run.jobs.run' denied on resource '${jobPath('denied')}' (or resource may not exist). ` +
+        "The workflow's identity lacks the permission run.jobs.run: grant it roles/run.invoker.",
+    ]);
+    assert.equal(strict.callsTo('RunJob').length, 1, 'RunJob is not retried');
+    assert.equal(strict.executions().length, 0);
+    assertNoStackTrace(result);
   });
 
-  it('names run.jobs.create and its role when the identity may not create the job', async () => {
-    const strict = await startEmulator({workdir: ROOT});
-    strict.denyPermission('run.jobs.create');
-    try {
-      const result = await runAction({
-        inputs: {job: 'no-create', project_id: PROJECT, image: IMAGE, command: node('')},
-        env: {CLOUD_RUN_EMULATOR_HOST: strict.address},
-      });
-      assert.equal(result.code, 1);
-      const [error] = errorsOf(result);
-      assert.match(error, /^CreateJob projects\/[^ ]+\/jobs\/no-create failed: /);
-      assert.ok(error.endsWith("The workflow's identity lacks the permission run.jobs.create: grant it roles/run.developer."), error);
-      assert.equal(strict.callsTo('RunJob').length, 0);
-      assertNoStackTrace(result);
-    } finally {
-      await strict.stop();
-    }
+  it('names run.jobs.create and its role when the identity may not create the job', async (t) => {
+    const {emulator: strict, result} = await runDenied(t, 'run.jobs.create', 'no-create');
+    assert.equal(result.code, 1);
+    const [error] = errorsOf(result);
+    assert.match(error, /^CreateJob projects\/[^ ]+\/jobs\/no-create failed: /);
+    assert.ok(error.endsWith("The workflow's identity lacks the permission run.jobs.create: grant it roles/run.developer."), error);
+    assert.equal(strict.callsTo('RunJob').length, 0);
+    assertNoStackTrace(result);
   });
 
   it('names the project, region and job when the job does not exist and no image is given', async () => {
