@@ -87,6 +87,7 @@ function grpcPackage(root: gax.protobuf.Root, undecoded: ReadonlySet<string>): g
         requestStream: Boolean(method.requestStream),
         responseStream: Boolean(method.responseStream),
         requestSerialize: (value: object) => Buffer.from(request.encode(request.fromObject(value)).finish()),
+        // A server's pair: grpc-js's type asks for it, a client never calls it.
         requestDeserialize: (bytes: Buffer) => request.toObject(request.decode(bytes), options),
         responseSerialize: (value: object) => Buffer.from(response.encode(response.fromObject(value)).finish()),
         responseDeserialize: undecoded.has(path) ? (bytes: Buffer) => new Undecoded(bytes, decode) : decode,
@@ -109,8 +110,9 @@ function gaxWith(cut: object, path: string[], undecoded: string[] = []): typeof 
   class NarrowGrpcClient extends gax.GrpcClient {
     override loadProtoJSON(json: gax.protobuf.INamespace) {
       const root = gax.protobufFromJSON(narrow(json));
-      if (!packages.has(root)) packages.set(root, grpcPackage(root, new Set(undecoded)));
-      return packages.get(root) as gax.grpc.GrpcObject;
+      let loaded = packages.get(root);
+      if (!loaded) packages.set(root, (loaded = grpcPackage(root, new Set(undecoded))));
+      return loaded;
     }
   }
   return {
@@ -144,8 +146,9 @@ const roots = new Map<object, gax.protobuf.Root>();
 
 /** A message type, from the same protobuf root that the clients of its descriptor set use. */
 function messageIn(descriptors: object, name: string): gax.protobuf.Type {
-  if (!roots.has(descriptors)) roots.set(descriptors, gax.protobufFromJSON(descriptors));
-  return (roots.get(descriptors) as gax.protobuf.Root).lookupType(name);
+  let root = roots.get(descriptors);
+  if (!root) roots.set(descriptors, (root = gax.protobufFromJSON(descriptors)));
+  return root.lookupType(name);
 }
 
 export const runMessage = (name: 'Job') => messageIn(runDescriptors, `google.cloud.run.v2.${name}`);
