@@ -12,9 +12,9 @@ import {jobPath} from './names.ts';
 import {TASK_CANCELLED_MESSAGE, type TaskFailure, describeOutcome, timeoutLine} from './outcomes.ts';
 import {Attempt} from './runner.ts';
 import type {Runtime} from './runtime.ts';
-import type {ExecutionRecord, TaskPhase, TaskRecord} from './store.ts';
+import type {ExecutionControl, ExecutionRecord, TaskPhase, TaskRecord} from './store.ts';
 
-export class ExecutionRun {
+export class ExecutionRun implements ExecutionControl {
   /** Settles once the execution started running its tasks, or ended without starting. */
   readonly started: Promise<void>;
   /** Settles once the execution's Completed condition left PENDING. */

@@ -3,7 +3,6 @@
 import {notFound} from './errors.ts';
 import {type ExecutionName, type JobName, executionPath, jobPath} from './names.ts';
 import type {Message} from './protos.ts';
-import type {ExecutionRun} from './scheduler.ts';
 import type {TaskFailure} from './outcomes.ts';
 
 export interface JobRecord {
@@ -20,13 +19,23 @@ export interface TaskRecord {
   failure?: TaskFailure;
 }
 
+/** What the store needs of the machinery running an execution (the scheduler's ExecutionRun). */
+export interface ExecutionControl {
+  /** Settles once the execution started running its tasks, or ended without starting. */
+  readonly started: Promise<void>;
+  /** Settles once the execution's Completed condition left PENDING. */
+  readonly finished: Promise<void>;
+  cancel(): void;
+  kill(): Promise<void>;
+}
+
 export interface ExecutionRecord {
   seq: number;
   name: ExecutionName;
   execution: Message;
   tasks: TaskRecord[];
   deleted: boolean;
-  run: ExecutionRun;
+  run: ExecutionControl;
 }
 
 /** The message Cloud Run returns for a resource it does not have. */

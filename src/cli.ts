@@ -4,7 +4,8 @@ import './stream-buffers.ts';
 import {writeFile} from 'node:fs/promises';
 import {helpText, parseCommandLine, UsageError, type CommandLine} from './cli-args.ts';
 import {run} from './main.ts';
-import {drained, plainIo, type Streams} from './plain-io.ts';
+import {drained} from './drain.ts';
+import {plainIo, type Streams} from './plain-io.ts';
 import {version} from './version.ts';
 
 /**

@@ -3,12 +3,11 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {CloudRun, Execution, Job} from './clients.ts';
 import {ActionError, explain} from './errors.ts';
 import {cancelExecution, type Waiting} from './execution.ts';
+import type {Concurrency} from './inputs.ts';
 import type {Io} from './io.ts';
 import {isFinished} from './outcome.ts';
 import {withRetries} from './retry.ts';
 import {millis} from './time.ts';
-
-export type Concurrency = 'wait' | 'fail' | 'cancel' | 'allow';
 
 /**
  * The annotation by which a run claims the job before it runs it. Cloud Run has no lock of

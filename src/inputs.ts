@@ -1,4 +1,3 @@
-import type {Concurrency} from './concurrency.ts';
 import {
   InputError,
   parseBoolean,
@@ -8,6 +7,9 @@ import {
   parsePairs,
   parseWords,
 } from './parse.ts';
+
+/** What a run does when another run of the job is busy with it: see the `concurrency` input. */
+export type Concurrency = 'wait' | 'fail' | 'cancel' | 'allow';
 
 export interface JobRef {
   /** Unknown until credentials are read when neither the inputs nor the environment name it. */

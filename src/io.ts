@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import {drained} from './plain-io.ts';
+import {drained} from './drain.ts';
 import {fenced} from './sanitize.ts';
 
 /**

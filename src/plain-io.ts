@@ -1,4 +1,3 @@
-import {once} from 'node:events';
 import type {Io} from './io.ts';
 
 export interface Streams {
@@ -62,9 +61,4 @@ export function plainIo(streams: Streams, options: {debug: boolean}): PlainIo {
     // Nor a post step: a killed CLI leaves no second chance to cancel.
     remember: () => undefined,
   };
-}
-
-/** Resolves once a stream has written out what it buffered, at once if nothing waits. */
-export async function drained(stream: NodeJS.WritableStream & {writableNeedDrain: boolean}): Promise<void> {
-  if (stream.writableNeedDrain) await once(stream, 'drain');
 }
