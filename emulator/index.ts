@@ -74,6 +74,8 @@ export interface Emulator {
    * then SIGCONT. Resolves false when the task had no running attempt.
    */
   migrateTask(execution: string, options?: {taskIndex?: number; noticeMs?: number; pauseMs?: number}): Promise<boolean>;
+  /** Destroys a secret version ('projects/P/secrets/NAME/versions/V'), as if someone had after the job was written. */
+  removeSecret(version: string): void;
   /** Runs a job out of band, as gcloud or the console would; returns the execution's full name. */
   startExecution(jobName: string, overrides?: object): string;
   /** Every LogEntry written, in write order. */
@@ -99,7 +101,7 @@ class CloudRunEmulator implements Emulator {
         workdir: options.workdir ?? process.cwd(),
         images: options.images,
         removedImages: new Set(),
-        secrets: options.secrets ?? {},
+        secrets: {...options.secrets},
         logBufferMs: options.logBufferMs ?? 2000,
         killGraceMs: options.killGraceMs ?? 10_000,
         outOfMemory: options.outOfMemory ?? 'term_signal',
@@ -164,6 +166,10 @@ class CloudRunEmulator implements Emulator {
 
   removeImage(image: string): void {
     this.#rt.options.removedImages.add(image);
+  }
+
+  removeSecret(version: string): void {
+    delete this.#rt.options.secrets[version];
   }
 
   async migrateTask(execution: string, options: {taskIndex?: number; noticeMs?: number; pauseMs?: number} = {}): Promise<boolean> {
