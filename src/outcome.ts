@@ -74,7 +74,9 @@ export function judge(execution: Execution, tasks: Task[]): Outcome {
     return {status: 'failed', ended: 'failed', reason: `Cloud Run reported success, but only ${succeeded} of ${taskCount} tasks succeeded.`, ran: true};
   }
   if (is(completed?.executionReason, 'CANCELLED', 3) || is(completed?.executionReason, 'CANCELLING', 4)) {
-    return {status: 'cancelled', ended: 'was cancelled', reason: completed?.message ? sentence(completed.message) : undefined, ran: hasStarted(execution)};
+    // This run cancels only on its own stop, which reports for itself: here someone else did.
+    const reason = 'Someone cancelled it in Cloud Run (the console, gcloud, or another run with concurrency: cancel).';
+    return {status: 'cancelled', ended: 'was cancelled', reason, ran: hasStarted(execution)};
   }
   const message = completed?.message ?? '';
   if (is(completed?.reason, 'CONTAINER_MISSING', 6)) {

@@ -65,7 +65,7 @@ describe('judge', () => {
       'a cancellation',
       execution({state: 'CONDITION_FAILED', executionReason: 'CANCELLED', message: 'The execution was cancelled.'}, {cancelledCount: 1}),
       [],
-      {status: 'cancelled', ended: 'was cancelled', reason: 'The execution was cancelled.'},
+      {status: 'cancelled', ended: 'was cancelled', reason: 'Someone cancelled it in Cloud Run (the console, gcloud, or another run with concurrency: cancel).'},
     ],
     [
       'an image missing when the execution started',
