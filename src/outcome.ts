@@ -112,6 +112,8 @@ function taskFailure(execution: Execution, tasks: Task[], conditionMessage: stri
   const task = failed[0];
   const attempt = task?.lastAttemptResult;
   const said = attempt?.status?.message || conditionMessage;
+  // Either may carry the marker: the condition names the task, the attempt says what ended it.
+  const says = (marker: string) => said.includes(marker) || conditionMessage.includes(marker);
   const taskCount = execution.taskCount ?? 1;
   const failedCount = Math.max(execution.failedCount ?? 0, failed.length);
   const who =
@@ -125,18 +127,18 @@ function taskFailure(execution: Execution, tasks: Task[], conditionMessage: stri
   const because = (what: string, advice = '') =>
     `${who} ${what}${attempts}${said ? `: ${sentence(said)}` : '.'}${advice && ` ${advice}`}`;
 
-  if (said.includes(TIMEOUT_MESSAGE)) {
+  if (says(TIMEOUT_MESSAGE)) {
     const seconds = execution.template?.timeout?.seconds;
     const timeout = seconds === undefined || seconds === null ? 'its task timeout' : `the task timeout of ${Number(seconds)} s`;
     const reason = because(`ran past ${timeout}`, 'Raise the "timeout" input, or find out from the logs why it runs so long.');
     return {status: 'timed_out', ended: 'timed out', reason, ran: true};
   }
-  if (said.includes(MEMORY_MESSAGE)) {
+  if (says(MEMORY_MESSAGE)) {
     const limit = execution.template?.containers?.[0]?.resources?.limits?.memory;
     const reason = because(`went over its memory limit of ${limit || `${DEFAULT_MEMORY} (Cloud Run's default)`}`, 'Raise the "memory" input.');
     return {status: 'failed', ended: 'failed', reason, ran: true};
   }
-  if (said.includes(START_MESSAGE)) {
+  if (says(START_MESSAGE)) {
     return {status: 'failed', ended: 'failed', reason: because('could not be started', 'Check the "command" input and the image\'s entrypoint.'), ran: true};
   }
   const exitCode = attempt?.exitCode || undefined;
