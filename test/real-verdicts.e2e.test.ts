@@ -13,8 +13,8 @@ const IMAGE = 'us-docker.pkg.dev/test-project/app/migrate:1';
 
 const node = (script: string) => JSON.stringify(['node', '-e', script]);
 
-/** A job that holds ever more memory, 32 MiB every 20 ms, until something stops it. */
-const HOG = node('const held = []; setInterval(() => held.push(Buffer.alloc(32 << 20, 1)), 20)');
+/** A job that holds more memory, 32 MiB every 20 ms, up to 1.5 GiB (were the limit not enforced), then waits. */
+const HOG = node('const held = []; setInterval(() => held.length < 48 && held.push(Buffer.alloc(32 << 20, 1)), 20)');
 
 let emulator: Emulator;
 
@@ -53,7 +53,7 @@ const systemLines = (on: Emulator, executionId: string) =>
 
 describe('verdicts in the platform\'s words, run from dist/ against the emulator', () => {
   it('says the memory limit a task went over, and to raise "memory", from the execution alone', async () => {
-    const result = await action({job: 'oom-default', image: IMAGE, command: HOG, logs: 'false'});
+    const result = await action({job: 'oom-default', image: IMAGE, command: HOG, timeout: '60s', logs: 'false'});
     assert.equal(result.code, 1);
     assert.equal(result.outputs.status, 'failed');
     assert.equal(result.outputs.exit_code, undefined, 'the container did not exit by itself');
@@ -70,7 +70,7 @@ describe('verdicts in the platform\'s words, run from dist/ against the emulator
   for (const outOfMemory of ['term_signal', 'exit_code', 'none'] as const) {
     it(`reads an out-of-memory kill the same way whether the attempt shows ${outOfMemory === 'none' ? 'neither term_signal nor exit_code' : outOfMemory}`, async (t) => {
       const on = await emulatorWith(t, {outOfMemory});
-      const result = await action({job: `oom-${outOfMemory.replace('_', '-')}`, image: IMAGE, command: HOG, memory: '256Mi'}, on);
+      const result = await action({job: `oom-${outOfMemory.replace('_', '-')}`, image: IMAGE, command: HOG, timeout: '60s', memory: '256Mi'}, on);
       assert.equal(result.code, 1);
       assert.equal(result.outputs.status, 'failed');
       assert.equal(result.outputs.exit_code, undefined);
