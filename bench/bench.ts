@@ -99,13 +99,15 @@ interface SampleOptions {
   numberedLines?: number;
   /** The workflow log's reader stops for 500 ms every second, as a busy runner might. */
   slowReader?: boolean;
+  /** The job's memory limit, when Cloud Run's default (512Mi) is too small for it. */
+  memory?: string;
 }
 
 async function actionSample(
   {emulator, executions}: Target,
   job: string,
   command: string,
-  {numberedLines = 0, slowReader}: SampleOptions = {},
+  {numberedLines = 0, slowReader, memory}: SampleOptions = {},
 ): Promise<Sample> {
   const before = emulator.calls.length;
   const latencies: number[] = [];
@@ -114,7 +116,7 @@ async function actionSample(
   let stopWatch = () => 0;
   let stopReader: NodeJS.Timeout | undefined;
   const result = await runAction({
-    inputs: {job, project_id: PROJECT, image: 'bench:1', command},
+    inputs: {job, project_id: PROJECT, image: 'bench:1', command, ...(memory && {memory})},
     env: {CLOUD_RUN_EMULATOR_HOST: emulator.address},
     onSpawn: (child) => {
       stopWatch = watchPeakRss(child.pid as number);
@@ -200,7 +202,8 @@ if (LOG_MB > 0) {
       // An emulator of its own, whose million stored entries go when it stops.
       const target = await startTarget();
       try {
-        samples.push(await actionSample(target, `bench-chatty-${i}`, chatty, {numberedLines: lines, slowReader}));
+        // Its writes wait in its own memory while the emulator stores them: more than the default limit.
+        samples.push(await actionSample(target, `bench-chatty-${i}`, chatty, {numberedLines: lines, slowReader, memory: '4Gi'}));
       } finally {
         await target.stop();
       }

@@ -9,6 +9,7 @@ import {checkExecutionToken} from './jobs.ts';
 import {LogStore} from './logging.ts';
 import {jobPath, parseJobName} from './names.ts';
 import {Operations} from './operations.ts';
+import type {OutOfMemoryResult} from './outcomes.ts';
 import {Protos, type Message} from './protos.ts';
 import type {ImageConfig, Runtime} from './runtime.ts';
 import {type RecordedCall, RpcServer} from './server.ts';
@@ -21,6 +22,7 @@ import {Store} from './store.ts';
 import {jobSpec} from './validation.ts';
 
 export type {FaultRule, Faults} from './faults.ts';
+export type {OutOfMemoryResult} from './outcomes.ts';
 export type {ImageConfig} from './runtime.ts';
 export type {RecordedCall} from './server.ts';
 
@@ -39,6 +41,11 @@ export interface EmulatorOptions {
   logBufferMs?: number;
   /** SIGTERM -> SIGKILL grace when a task attempt is cancelled or times out; default 10000 ms. */
   killGraceMs?: number;
+  /**
+   * What the last attempt of a task killed at its memory limit shows besides its message (unverified
+   * on the real platform): 'term_signal' 9 (the default), 'exit_code' 137, or 'none'.
+   */
+  outOfMemory?: OutOfMemoryResult;
   /** Called once for every call when it is answered (the CLI logs these). */
   onCall?: (call: RecordedCall) => void;
 }
@@ -59,6 +66,16 @@ export interface Emulator {
   getJob(name: string): object | undefined;
   /** Stored (not deleted) executions, newest first, of one job or of all. */
   executions(jobName?: string): object[];
+  /** Deletes an image from the registry, as if someone had after the job naming it was written. */
+  removeImage(image: string): void;
+  /**
+   * A maintenance event on a running task (index `taskIndex`, default 0) of an execution: SIGTSTP,
+   * `noticeMs` (default 10000, as Cloud Run's notice) later a pause of `pauseMs` (default 1000),
+   * then SIGCONT. Resolves false when the task had no running attempt.
+   */
+  migrateTask(execution: string, options?: {taskIndex?: number; noticeMs?: number; pauseMs?: number}): Promise<boolean>;
+  /** Destroys a secret version ('projects/P/secrets/NAME/versions/V'), as if someone had after the job was written. */
+  removeSecret(version: string): void;
   /** Runs a job out of band, as gcloud or the console would; returns the execution's full name. */
   startExecution(jobName: string, overrides?: object): string;
   /** Every LogEntry written, in write order. */
@@ -83,9 +100,11 @@ class CloudRunEmulator implements Emulator {
       options: {
         workdir: options.workdir ?? process.cwd(),
         images: options.images,
-        secrets: options.secrets ?? {},
+        removedImages: new Set(),
+        secrets: {...options.secrets},
         logBufferMs: options.logBufferMs ?? 2000,
         killGraceMs: options.killGraceMs ?? 10_000,
+        outOfMemory: options.outOfMemory ?? 'term_signal',
       },
       clock,
       store: new Store(),
@@ -143,6 +162,20 @@ class CloudRunEmulator implements Emulator {
       .filter(record => !record.deleted && (!jobName || jobPath(record.name) === jobName))
       .sort((a, b) => b.seq - a.seq)
       .map(record => structuredClone(record.execution));
+  }
+
+  removeImage(image: string): void {
+    this.#rt.options.removedImages.add(image);
+  }
+
+  removeSecret(version: string): void {
+    delete this.#rt.options.secrets[version];
+  }
+
+  async migrateTask(execution: string, options: {taskIndex?: number; noticeMs?: number; pauseMs?: number} = {}): Promise<boolean> {
+    const record = this.#rt.store.executions.get(execution);
+    if (!record) return false;
+    return record.run.migrate(options.taskIndex ?? 0, {noticeMs: options.noticeMs ?? 10_000, pauseMs: options.pauseMs ?? 1000});
   }
 
   startExecution(jobName: string, overrides?: object): string {

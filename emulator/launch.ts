@@ -2,13 +2,16 @@
 // image's ENTRYPOINT/CMD), working directory and environment, with secret
 // references resolved. Nothing is pulled; an image is only looked up.
 import type {ConditionReason} from './conditions.ts';
+import {DEFAULT_MEMORY_LIMIT, parseMemory} from './memory.ts';
 import type {Message} from './protos.ts';
-import type {RuntimeOptions} from './runtime.ts';
+import type {ImageConfig, RuntimeOptions} from './runtime.ts';
 
 export interface Launch {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
+  /** resources.limits.memory, in bytes. */
+  memoryLimit: number;
 }
 
 export interface LaunchFailure {
@@ -38,10 +41,16 @@ function resolveSecret(ref: Message, project: string, secrets: Record<string, st
   return {key, value: newest === undefined ? undefined : secrets[newest]};
 }
 
+/** An image in the registry, or undefined when it is missing (never pushed, or removed since). */
+export function findImage(options: RuntimeOptions, ref: string): ImageConfig | undefined {
+  if (options.removedImages.has(ref)) return undefined;
+  return options.images ? options.images[ref] : {};
+}
+
 /** The launch of the first container (the one the emulator runs), or why the execution cannot start. */
 export function resolveLaunch(container: Message, context: LaunchContext): {launch: Launch} | {failure: LaunchFailure} {
-  const {images, secrets, workdir} = context.options;
-  const image = images ? images[container.image] : {};
+  const {secrets, workdir} = context.options;
+  const image = findImage(context.options, container.image);
   if (!image) return {failure: {reason: {reason: 'CONTAINER_MISSING'}, message: `Image '${container.image}' not found.`}};
   // command replaces the ENTRYPOINT and drops the CMD; args replace the CMD.
   const command: string[] = container.command?.length ? container.command : (image.command ?? []);
@@ -76,5 +85,7 @@ export function resolveLaunch(container: Message, context: LaunchContext): {laun
     CLOUD_RUN_EXECUTION: context.execution,
     CLOUD_RUN_TASK_COUNT: String(context.taskCount),
   });
-  return {launch: {argv: [...command, ...args], cwd: container.workingDir || workdir, env}};
+  // A value that is not a quantity would be refused by a real job write; here it counts as unset.
+  const memoryLimit = parseMemory(container.resources?.limits?.memory ?? '') ?? DEFAULT_MEMORY_LIMIT;
+  return {launch: {argv: [...command, ...args], cwd: container.workingDir || workdir, env, memoryLimit}};
 }

@@ -3,8 +3,16 @@
 // run.googleapis.com/varlog/system.
 import {status} from '@grpc/grpc-js';
 import type {ConditionReason} from './conditions.ts';
+import {mebibytes} from './memory.ts';
 import type {Message} from './protos.ts';
 import {type AttemptOutcome, signalNumber} from './runner.ts';
+
+/**
+ * What an attempt killed at its memory limit shows besides its message: whether Cloud Run sets
+ * term_signal (9), exit_code (137) or neither is unverified; real runs' conditions read
+ * "failed with exit code: 0", so exit_code at least is not a real exit code.
+ */
+export type OutOfMemoryResult = 'term_signal' | 'exit_code' | 'none';
 
 export interface TaskFailure {
   message: string;
@@ -26,6 +34,7 @@ export interface AttemptReport {
 
 const EXIT_ERROR_MESSAGE = 'The container exited with an error.';
 const TIMEOUT_MESSAGE = 'The configured timeout was reached.';
+const MEMORY_MESSAGE = 'The configured memory limit was reached.';
 export const TASK_CANCELLED_MESSAGE = 'The task was cancelled.';
 
 /** The line logged when an attempt is stopped for running past its timeout. */
@@ -38,6 +47,23 @@ export function timeoutLine(timeoutMs: number): SystemLine {
 }
 
 /**
+ * The lines logged when a task starts and finishes migrating in a maintenance event: the
+ * task-timeout docs say Cloud Run logs both, but not in which words or at which severity.
+ */
+export const MIGRATION_LINES = {
+  started: {severity: 'INFO', text: 'Task migration started: the task is paused while it moves to another machine.'},
+  finished: {severity: 'INFO', text: 'Task migration finished: the task was resumed.'},
+} satisfies Record<string, SystemLine>;
+
+/** The line logged when an attempt is killed for holding more memory than its limit. */
+export function memoryLine(limitBytes: number, usedBytes: number): SystemLine {
+  return {
+    severity: 'ERROR',
+    text: `Memory limit of ${mebibytes(limitBytes)} MiB exceeded with ${mebibytes(usedBytes)} MiB used. Consider increasing the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits`,
+  };
+}
+
+/**
  * The platform's last line for an attempt whose container ran: how it ended,
  * whether it exited by itself, was stopped (timeout, cancellation) or crashed.
  */
@@ -46,7 +72,13 @@ function endLine(outcome: AttemptOutcome): SystemLine {
   return {severity: outcome.exitCode === 0 ? 'INFO' : 'WARNING', text: `Container called exit(${outcome.exitCode}).`};
 }
 
-export function describeOutcome(outcome: AttemptOutcome): AttemptReport {
+const OUT_OF_MEMORY_ENDING: Record<OutOfMemoryResult, Message> = {
+  term_signal: {termSignal: signalNumber('SIGKILL')},
+  exit_code: {exitCode: 128 + signalNumber('SIGKILL')},
+  none: {},
+};
+
+export function describeOutcome(outcome: AttemptOutcome, outOfMemory: OutOfMemoryResult): AttemptReport {
   if (outcome.startError) {
     const message = outcome.startError;
     return {
@@ -57,7 +89,12 @@ export function describeOutcome(outcome: AttemptOutcome): AttemptReport {
     };
   }
   // "At most one of exit_code or term_signal will be set." (task.proto)
-  const ending: Message = outcome.signal ? {termSignal: signalNumber(outcome.signal)} : {exitCode: outcome.exitCode};
+  const ending: Message =
+    outcome.memoryUsed !== undefined
+      ? OUT_OF_MEMORY_ENDING[outOfMemory]
+      : outcome.signal
+        ? {termSignal: signalNumber(outcome.signal)}
+        : {exitCode: outcome.exitCode};
   const systemLines = [endLine(outcome)];
   const failed = (code: number, message: string, reason?: ConditionReason): AttemptReport => ({
     succeeded: false,
@@ -65,6 +102,8 @@ export function describeOutcome(outcome: AttemptOutcome): AttemptReport {
     failure: {message, ...(reason ? {reason} : {})},
     systemLines,
   });
+  // Neither the status code nor a reason shows in any public message of an out-of-memory kill.
+  if (outcome.memoryUsed !== undefined) return failed(status.RESOURCE_EXHAUSTED, MEMORY_MESSAGE);
   if (outcome.cancelled) return failed(status.CANCELLED, TASK_CANCELLED_MESSAGE, {executionReason: 'CANCELLED'});
   // There is no timeout-specific ExecutionReason, so a timeout carries none.
   if (outcome.timedOut) return failed(status.DEADLINE_EXCEEDED, TIMEOUT_MESSAGE);

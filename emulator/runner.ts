@@ -1,10 +1,12 @@
 // One task attempt as a local process: the container's argv run without a
 // shell, in its own process group (the "container"), with a per-attempt
-// timeout enforced as SIGTERM then SIGKILL after a grace period.
+// timeout enforced as SIGTERM then SIGKILL after a grace period, and its
+// memory limit as the OOM killer enforces one: SIGKILL at once.
 import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import {constants} from 'node:os';
 import {LineSplitter} from './lines.ts';
+import {watchMemory} from './memory.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -14,8 +16,11 @@ export interface AttemptOptions {
   env: Record<string, string>;
   timeoutMs: number;
   killGraceMs: number;
+  /** Bytes of resident memory the attempt's processes may hold together. */
+  memoryLimit: number;
   onLine(stream: OutputStream, text: string): void;
   onTimeout(): void;
+  onMemoryExceeded(usedBytes: number): void;
 }
 
 export interface AttemptOutcome {
@@ -25,6 +30,8 @@ export interface AttemptOutcome {
   startError?: string;
   timedOut: boolean;
   cancelled: boolean;
+  /** Set when the attempt was killed for holding more memory than its limit: the bytes it held. */
+  memoryUsed?: number;
 }
 
 export const signalNumber = (signal: NodeJS.Signals): number => constants.signals[signal];
@@ -43,6 +50,7 @@ export class Attempt {
   #child?: ChildProcess;
   #timedOut = false;
   #cancelled = false;
+  #memoryUsed?: number;
   #settled = false;
   readonly #timers = new Set<NodeJS.Timeout>();
 
@@ -57,6 +65,13 @@ export class Attempt {
     this.#terminate();
   }
 
+  /** Sends a signal to the container's processes; false once the attempt has ended. */
+  send(signal: NodeJS.Signals): boolean {
+    if (this.#settled) return false;
+    this.#signal(signal);
+    return true;
+  }
+
   /** Kills the attempt at once. */
   kill(): void {
     this.#cancelled = true;
@@ -64,12 +79,15 @@ export class Attempt {
   }
 
   #start(resolve: (outcome: AttemptOutcome) => void): void {
-    const {argv, cwd, env, timeoutMs, onLine} = this.#options;
+    const {argv, cwd, env, timeoutMs, memoryLimit, onLine} = this.#options;
+    let unwatch = () => {};
     const settle = (result: Partial<AttemptOutcome>) => {
       if (this.#settled) return;
       this.#settled = true;
+      unwatch();
       for (const timer of this.#timers) clearTimeout(timer);
-      resolve({timedOut: this.#timedOut, cancelled: this.#cancelled, ...result});
+      const memoryUsed = this.#memoryUsed === undefined ? {} : {memoryUsed: this.#memoryUsed};
+      resolve({timedOut: this.#timedOut, cancelled: this.#cancelled, ...memoryUsed, ...result});
     };
     const notStartable = startError(argv, cwd);
     if (notStartable) return settle({startError: notStartable});
@@ -89,6 +107,13 @@ export class Attempt {
       stderr.end();
       settle(signal ? {signal} : {exitCode: code ?? undefined});
     });
+    if (child.pid !== undefined) {
+      unwatch = watchMemory(child.pid, memoryLimit, used => {
+        this.#memoryUsed = used;
+        this.#options.onMemoryExceeded(used);
+        this.#signal('SIGKILL');
+      });
+    }
     this.#after(timeoutMs, () => {
       this.#timedOut = true;
       this.#options.onTimeout();

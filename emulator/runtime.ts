@@ -3,6 +3,7 @@
 import type {Clock} from './clock.ts';
 import type {LogStore} from './logging.ts';
 import type {Operations} from './operations.ts';
+import type {OutOfMemoryResult} from './outcomes.ts';
 import type {Protos} from './protos.ts';
 import type {Store} from './store.ts';
 
@@ -16,9 +17,12 @@ export interface RuntimeOptions {
   workdir: string;
   /** When set, images not listed here do not exist. */
   images?: Record<string, ImageConfig>;
+  /** Images removed from the registry after the jobs naming them were written. */
+  removedImages: Set<string>;
   secrets: Record<string, string>;
   logBufferMs: number;
   killGraceMs: number;
+  outOfMemory: OutOfMemoryResult;
 }
 
 export interface Runtime {

@@ -3,16 +3,17 @@
 // retries each, and keeps the Execution's and Tasks' conditions, counts and
 // timestamps consistent at every step. Cancellation stops running attempts as
 // a timeout does (SIGTERM, then SIGKILL after the grace period).
+import {setTimeout as sleep} from 'node:timers/promises';
 import {durationMs} from './clock.ts';
 import {type ConditionChange, setCondition} from './conditions.ts';
 import {randomHex} from './ids.ts';
 import {type Launch, type LaunchFailure, resolveLaunch} from './launch.ts';
 import {STREAM_SEVERITY, type TaskLogSource} from './logging.ts';
 import {jobPath} from './names.ts';
-import {TASK_CANCELLED_MESSAGE, type TaskFailure, describeOutcome, timeoutLine} from './outcomes.ts';
+import {MIGRATION_LINES, type SystemLine, TASK_CANCELLED_MESSAGE, type TaskFailure, describeOutcome, memoryLine, timeoutLine} from './outcomes.ts';
 import {Attempt} from './runner.ts';
 import type {Runtime} from './runtime.ts';
-import type {ExecutionControl, ExecutionRecord, TaskPhase, TaskRecord} from './store.ts';
+import type {ExecutionControl, ExecutionRecord, MigrationTiming, TaskPhase, TaskRecord} from './store.ts';
 
 export class ExecutionRun implements ExecutionControl {
   /** Settles once the execution started running its tasks, or ended without starting. */
@@ -22,6 +23,8 @@ export class ExecutionRun implements ExecutionControl {
   readonly #rt: Runtime;
   readonly #record: ExecutionRecord;
   readonly #attempts = new Set<Attempt>();
+  /** The running attempt of each task, by index, and where its platform lines go. */
+  readonly #running = new Map<number, {attempt: Attempt; system(line: SystemLine): void}>();
   readonly #queue: TaskRecord[];
   #cancelling = false;
   #startFailure?: LaunchFailure;
@@ -59,6 +62,23 @@ export class ExecutionRun implements ExecutionControl {
     const attempts = [...this.#attempts];
     for (const attempt of attempts) attempt.kill();
     await Promise.all(attempts.map(attempt => attempt.outcome));
+  }
+
+  /**
+   * A maintenance event: the task's processes get SIGTSTP, are paused `noticeMs` later while the
+   * task "moves", and get SIGCONT after `pauseMs`. The attempt goes on, as a live migration keeps
+   * the task's state. False when the task has no running attempt.
+   */
+  async migrate(taskIndex: number, {noticeMs, pauseMs}: MigrationTiming): Promise<boolean> {
+    const running = this.#running.get(taskIndex);
+    if (!running?.attempt.send('SIGTSTP')) return false;
+    await sleep(noticeMs);
+    if (!running.attempt.send('SIGSTOP')) return false;
+    running.system(MIGRATION_LINES.started);
+    await sleep(pauseMs);
+    if (!running.attempt.send('SIGCONT')) return false;
+    running.system(MIGRATION_LINES.finished);
+    return true;
   }
 
   async #run(): Promise<void> {
@@ -108,11 +128,17 @@ export class ExecutionRun implements ExecutionControl {
           const line = timeoutLine(timeoutMs);
           log('system', line.severity, line.text);
         },
+        onMemoryExceeded: used => {
+          const line = memoryLine(launch.memoryLimit, used);
+          log('system', line.severity, line.text);
+        },
       });
       this.#attempts.add(running);
+      this.#running.set(message.index, {attempt: running, system: line => log('system', line.severity, line.text)});
       const outcome = await running.outcome;
       this.#attempts.delete(running);
-      const report = describeOutcome(outcome);
+      this.#running.delete(message.index);
+      const report = describeOutcome(outcome, this.#rt.options.outOfMemory);
       for (const line of report.systemLines) log('system', line.severity, line.text);
       message.lastAttemptResult = report.result;
       if (report.succeeded) return this.#finishTask(task, 'succeeded');

@@ -27,6 +27,13 @@ export interface ExecutionControl {
   readonly finished: Promise<void>;
   cancel(): void;
   kill(): Promise<void>;
+  migrate(taskIndex: number, timing: MigrationTiming): Promise<boolean>;
+}
+
+/** A maintenance event's timing: SIGTSTP `noticeMs` before the pause, SIGCONT `pauseMs` after it begins. */
+export interface MigrationTiming {
+  noticeMs: number;
+  pauseMs: number;
 }
 
 export interface ExecutionRecord {

@@ -197,7 +197,7 @@ function outcomeFacts(execution: Execution, outcome: Outcome) {
     status: outcome.status,
     duration: seconds(execution.startTime ?? execution.createTime, execution.completionTime),
     exitCode: outcome.exitCode,
-    reason: outcome.status === 'succeeded' ? undefined : outcome.what,
+    reason: outcome.status === 'succeeded' ? undefined : outcome.reason,
   };
 }
 
@@ -209,10 +209,12 @@ function report(execution: Execution, outcome: Outcome, facts: SummaryFacts, io:
   if (duration !== undefined) io.output('duration', duration);
   io.output('succeeded_count', execution.succeededCount ?? 0);
   io.output('failed_count', execution.failedCount ?? 0);
-  const took = duration === undefined ? '' : ` in ${duration} s`;
   if (outcome.status === 'succeeded') {
-    io.info(`Execution ${facts.execution} succeeded${took}.`);
+    io.info(`Execution ${facts.execution} succeeded${duration === undefined ? '' : ` in ${duration} s`}.`);
     return;
   }
-  io.fail(`Execution ${facts.execution} of job ${facts.job.split('/').pop()} ${outcome.what}${took}. Logs: ${facts.logsUrl}`);
+  // The time it took is worth saying only once a task ran.
+  const after = outcome.ran && duration !== undefined ? ` after ${duration} s` : '';
+  const why = outcome.reason ? `: ${outcome.reason}` : '.';
+  io.fail(`Execution ${facts.execution} of job ${facts.job.split('/').pop()} ${outcome.ended}${after}${why} Logs: ${facts.logsUrl}`);
 }

@@ -172,7 +172,9 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.equal(result.outputs.exit_code, '3');
     assert.equal(result.outputs.failed_count, '1');
     const id = result.outputs.execution_id;
-    assert.deepEqual(errorsOf(result), [`Execution ${id} of job exits-three exited with code 3 in ${result.outputs.duration} s. Logs: ${result.outputs.log_url}`]);
+    assert.deepEqual(errorsOf(result), [
+      `Execution ${id} of job exits-three failed after ${result.outputs.duration} s: the container exited with code 3: The container exited with an error. Logs: ${result.outputs.log_url}`,
+    ]);
     assert.equal(emulator.callsTo('ListTasks').filter((c) => JSON.stringify(c.request).includes(id)).length, 1);
     assert.match(result.summary, /❌ failed/);
     assert.match(result.summary, /\| Exit code \| 3 \|/);
@@ -184,7 +186,7 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.equal(result.code, 1);
     assert.equal(result.outputs.status, 'timed_out');
     assert.equal(result.outputs.exit_code, undefined);
-    assert.match(errorsOf(result)[0], /^Execution too-slow-\w{5} of job too-slow timed out \(the task timeout was reached\)/);
+    assert.match(errorsOf(result)[0], /^Execution too-slow-\w{5} of job too-slow timed out after [\d.]+ s: the container ran past the task timeout of 1 s: /);
   });
 
   it('reports cancelled, never success, when the execution is cancelled by someone else', async () => {
@@ -215,7 +217,7 @@ describe('the action, run from dist/ against the emulator', () => {
       });
       assert.equal(result.code, 1);
       assert.equal(result.outputs.status, 'failed');
-      assert.match(errorsOf(result)[0], /could not start: Image '.*migrate:1-missing' not found/);
+      assert.match(errorsOf(result)[0], /of job no-image could not start: Image '.*migrate:1-missing' not found\./);
     } finally {
       await strict.stop();
     }
