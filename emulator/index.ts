@@ -18,11 +18,12 @@ import {loggingService} from './services/logging.ts';
 import {operationsService} from './services/operations.ts';
 import {tasksService} from './services/tasks.ts';
 import {Store} from './store.ts';
-import {jobSpec} from './validation.ts';
+import {checkLaunchStage, jobSpec, type LaunchStageRefusal} from './validation.ts';
 
 export type {FaultRule, Faults} from './faults.ts';
 export type {ImageConfig} from './runtime.ts';
 export type {RecordedCall} from './server.ts';
+export type {LaunchStageRefusal} from './validation.ts';
 
 export interface EmulatorOptions {
   /** Default '127.0.0.1'. */
@@ -39,6 +40,12 @@ export interface EmulatorOptions {
   logBufferMs?: number;
   /** SIGTERM -> SIGKILL grace when a task attempt is cancelled or times out; default 10000 ms. */
   killGraceMs?: number;
+  /**
+   * How a write using a Preview feature (a task timeout over 24 h) without launch_stage BETA or
+   * ALPHA is refused; the code is unverified. 'invalid-argument' (default): INVALID_ARGUMENT with
+   * the message real refusals show; 'failed-precondition': FAILED_PRECONDITION, "Precondition check failed."
+   */
+  launchStageRefusal?: LaunchStageRefusal;
   /** Called once for every call when it is answered (the CLI logs these). */
   onCall?: (call: RecordedCall) => void;
 }
@@ -86,6 +93,7 @@ class CloudRunEmulator implements Emulator {
         secrets: options.secrets ?? {},
         logBufferMs: options.logBufferMs ?? 2000,
         killGraceMs: options.killGraceMs ?? 10_000,
+        launchStageRefusal: options.launchStageRefusal ?? 'invalid-argument',
       },
       clock,
       store: new Store(),
@@ -129,6 +137,7 @@ class CloudRunEmulator implements Emulator {
     const input = job as Message;
     const name = parseJobName(input.name, 'job.name');
     const spec = jobSpec(input, !this.#rt.store.jobs.has(jobPath(name)));
+    checkLaunchStage(spec, name.job, this.#rt.options.launchStageRefusal);
     checkExecutionToken(this.#rt, name, spec);
     return structuredClone(storeJob(this.#rt, name, spec).record.job);
   }

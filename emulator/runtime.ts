@@ -5,6 +5,7 @@ import type {LogStore} from './logging.ts';
 import type {Operations} from './operations.ts';
 import type {Protos} from './protos.ts';
 import type {Store} from './store.ts';
+import type {LaunchStageRefusal} from './validation.ts';
 
 /** An image's ENTRYPOINT (`command`) and CMD (`args`). */
 export interface ImageConfig {
@@ -19,6 +20,7 @@ export interface RuntimeOptions {
   secrets: Record<string, string>;
   logBufferMs: number;
   killGraceMs: number;
+  launchStageRefusal: LaunchStageRefusal;
 }
 
 export interface Runtime {
