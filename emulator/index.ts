@@ -134,7 +134,7 @@ class CloudRunEmulator implements Emulator {
   }
 
   putJob(job: object): object {
-    const input = job as Message;
+    const input = this.#rt.protos.received('google.cloud.run.v2.Job', job as Message);
     const name = parseJobName(input.name, 'job.name');
     const spec = jobSpec(input, !this.#rt.store.jobs.has(jobPath(name)));
     checkLaunchStage(spec, name.job, this.#rt.options.launchStageRefusal);
