@@ -37,7 +37,8 @@ function fields(job: Job | undefined, container: Container | undefined): Array<[
     ['timeout', task?.timeout?.seconds == null ? undefined : `${task.timeout.seconds}s`],
     ['max retries', text(task?.maxRetries)],
     ['task count', text(execution?.taskCount)],
-    ['parallelism', text(execution?.parallelism || undefined)],
+    // With one task, any parallelism runs it alone: not worth a line.
+    ['parallelism', (execution?.taskCount ?? 1) > 1 ? text(execution?.parallelism || undefined) : undefined],
     ['VPC connector', text(task?.vpcAccess?.connector)],
     ['VPC egress', text(task?.vpcAccess?.egress === 'VPC_EGRESS_UNSPECIFIED' ? undefined : task?.vpcAccess?.egress)],
     ['network', text(network?.network)],
