@@ -281,7 +281,7 @@ function readNetworkInterface(getInput: GetInput, connector: string | undefined)
   if (connector !== undefined) {
     const given = network !== undefined ? 'network' : 'subnetwork';
     throw new InputError(
-      `Inputs "vpc_connector" and "${given}" are both set: choose a Serverless VPC Access connector or Direct VPC egress, not both`,
+      `Input "vpc_connector" cannot be combined with "${given}": choose a Serverless VPC Access connector or Direct VPC egress, not both`,
     );
   }
   return {

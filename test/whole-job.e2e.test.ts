@@ -98,8 +98,8 @@ describe('Direct VPC egress', () => {
   });
 
   const bad: Array<[string, Record<string, string>, RegExp]> = [
-    ['vpc_connector with network', {vpc_connector: 'conn', network: 'default'}, /Inputs "vpc_connector" and "network" are both set/],
-    ['vpc_connector with subnetwork', {vpc_connector: 'conn', subnetwork: 'jobs'}, /Inputs "vpc_connector" and "subnetwork" are both set/],
+    ['vpc_connector with network', {vpc_connector: 'conn', network: 'default'}, /Input "vpc_connector" cannot be combined with "network"/],
+    ['vpc_connector with subnetwork', {vpc_connector: 'conn', subnetwork: 'jobs'}, /Input "vpc_connector" cannot be combined with "subnetwork"/],
     ['network_tags alone', {network_tags: 'db'}, /Input "network_tags" needs "network" or "subnetwork"/],
     ['a malformed network', {network: 'Not A Network'}, /Input "network" must be a VPC network name/],
     ['a malformed tag', {network: 'default', network_tags: 'DB Client'}, /Input "network_tags" must be network tags/],
