@@ -159,6 +159,28 @@ describe('dry_run: true, run from dist/ against the emulator', () => {
     assert.equal(emulator.callsTo('CreateJob').filter((c) => (c.request.jobId ?? c.request.job_id) === 'dry-nowhere').length, 0);
   });
 
+  it('says that a job run as it is would not change, and checks it as the real run would', async () => {
+    putMigrateJob('dry-as-is');
+    const result = await action({job: 'dry-as-is', args: 'up', dry_run: 'true'});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.equal(result.outputs.changed, 'false');
+    assert.ok(result.log.includes('Dry run: job dry-as-is would run as it is; nothing in it would change. Nothing was run.'));
+    assert.deepEqual(writesAndRuns('dry-as-is'), []);
+
+    emulator.putJob({...putMigrateJob('dry-unsafe'), template: {template: {maxRetries: 3, containers: [{image: `${IMAGE}:v1`}]}}});
+    const unsafe = await action({job: 'dry-unsafe', dry_run: 'true'});
+    assert.equal(unsafe.code, 1);
+    assert.match(errorsOf(unsafe)[0], /^Job dry-unsafe retries a failed task up to 3 times/);
+  });
+
+  it('refuses a container the job does not have, as the real run would', async () => {
+    putMigrateJob('dry-container');
+    const result = await action({job: 'dry-container', container: 'proxy', image: `${IMAGE}:v2`, dry_run: 'true'});
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result), ['Input "container" is "proxy", but job dry-container has no container of that name (it has one without a name)']);
+    assert.equal(callsFor(emulator, 'UpdateJob', 'dry-container').length, 0, 'not even a validation was sent');
+  });
+
   it('refuses a bad dry_run value naming the input, before any call', async () => {
     const calls = emulator.calls.length;
     const result = await action({job: 'dry-bad', image: `${IMAGE}:v1`, dry_run: 'maybe'});
