@@ -52,6 +52,8 @@ export async function run({getInput, env, io, version, signal = new AbortControl
   let facts: SummaryFacts | undefined;
   let inputs: Inputs | undefined;
   try {
+    // Until the job is written (or, in a dry run, planned), nothing has changed.
+    io.output('changed', 'false');
     inputs = readInputs(getInput, env);
     maskSecrets(inputs, io);
     const options = clientOptions(env.CLOUD_RUN_EMULATOR_HOST);

@@ -113,6 +113,7 @@ describe('Direct VPC egress', () => {
       assert.equal(errors.length, 1, errors.join('\n'));
       assert.match(errors[0], message);
       assert.equal(emulator.calls.length, calls, 'no call was made');
+      assert.equal(result.outputs.changed, 'false');
     });
   }
 });
