@@ -19,12 +19,13 @@ import {loggingService} from './services/logging.ts';
 import {operationsService} from './services/operations.ts';
 import {tasksService} from './services/tasks.ts';
 import {Store} from './store.ts';
-import {jobSpec} from './validation.ts';
+import {checkLaunchStage, jobSpec, type LaunchStageRefusal} from './validation.ts';
 
 export type {FaultRule, Faults} from './faults.ts';
 export type {OutOfMemoryResult} from './outcomes.ts';
 export type {ImageConfig} from './runtime.ts';
 export type {RecordedCall} from './server.ts';
+export type {LaunchStageRefusal} from './validation.ts';
 
 export interface EmulatorOptions {
   /** Default '127.0.0.1'. */
@@ -46,6 +47,12 @@ export interface EmulatorOptions {
    * on the real platform): 'term_signal' 9 (the default), 'exit_code' 137, or 'none'.
    */
   outOfMemory?: OutOfMemoryResult;
+  /**
+   * How a write using a Preview feature (a task timeout over 24 h) without launch_stage BETA or
+   * ALPHA is refused; the code is unverified. 'invalid-argument' (default): INVALID_ARGUMENT with
+   * the message real refusals show; 'failed-precondition': FAILED_PRECONDITION, "Precondition check failed."
+   */
+  launchStageRefusal?: LaunchStageRefusal;
   /** Called once for every call when it is answered (the CLI logs these). */
   onCall?: (call: RecordedCall) => void;
 }
@@ -105,6 +112,7 @@ class CloudRunEmulator implements Emulator {
         logBufferMs: options.logBufferMs ?? 2000,
         killGraceMs: options.killGraceMs ?? 10_000,
         outOfMemory: options.outOfMemory ?? 'term_signal',
+        launchStageRefusal: options.launchStageRefusal ?? 'invalid-argument',
       },
       clock,
       store: new Store(),
@@ -145,9 +153,10 @@ class CloudRunEmulator implements Emulator {
   }
 
   putJob(job: object): object {
-    const input = job as Message;
+    const input = this.#rt.protos.received('google.cloud.run.v2.Job', job as Message);
     const name = parseJobName(input.name, 'job.name');
     const spec = jobSpec(input, !this.#rt.store.jobs.has(jobPath(name)));
+    checkLaunchStage(spec, name.job, this.#rt.options.launchStageRefusal);
     checkExecutionToken(this.#rt, name, spec);
     return structuredClone(storeJob(this.#rt, name, spec).record.job);
   }

@@ -30,6 +30,33 @@ const FILES = [
 // defaults: false keeps presence visible (e.g. max_retries, which is in a oneof, set to 0).
 const TO_OBJECT: protobuf.IConversionOptions = {longs: String, enums: String, defaults: false};
 
+/**
+ * A proto3 field without presence (not in a oneof, not `optional`) that holds its default value
+ * is the same as an unset one to a real server: a client that fills in defaults when it reads a
+ * message and sends them back changes nothing. protobufjs decodes them as set; drop them.
+ */
+function withoutImplicitDefaults(type: protobuf.Type, message: Message): Message {
+  for (const field of type.fieldsArray) {
+    const value = message[field.name];
+    if (value === undefined) continue;
+    const resolved = field.resolvedType;
+    if (resolved instanceof protobuf.Type) {
+      if (field.map) for (const entry of Object.values(value)) withoutImplicitDefaults(resolved, entry as Message);
+      else if (field.repeated) for (const entry of value) withoutImplicitDefaults(resolved, entry);
+      else withoutImplicitDefaults(resolved, value);
+    } else if (!field.repeated && !field.map && !field.partOf && isDefault(value, resolved)) {
+      delete message[field.name];
+    }
+  }
+  return message;
+}
+
+function isDefault(value: unknown, type: protobuf.ReflectionObject | null): boolean {
+  if (type instanceof protobuf.Enum) return value === type.valuesById[0] || value === 0;
+  if (value instanceof Uint8Array) return value.length === 0;
+  return value === '' || value === false || value === 0 || value === '0';
+}
+
 export class Protos {
   readonly #root: protobuf.Root;
 
@@ -54,13 +81,19 @@ export class Protos {
         requestStream: Boolean(method.requestStream),
         responseStream: Boolean(method.responseStream),
         requestSerialize: (value: Message) => this.#encode(request, value),
-        requestDeserialize: (bytes: Buffer) => request.toObject(request.decode(bytes), TO_OBJECT),
+        requestDeserialize: (bytes: Buffer) => withoutImplicitDefaults(request, request.toObject(request.decode(bytes), TO_OBJECT)),
         responseSerialize: (value: Message) => this.#encode(response, value),
         responseDeserialize: (bytes: Buffer) => response.toObject(response.decode(bytes), TO_OBJECT),
         originalName: method.name,
       };
     }
     return definition;
+  }
+
+  /** `value` as the server would hold it after receiving it as the message type `typeName`. */
+  received(typeName: string, value: Message): Message {
+    const type = this.#root.lookupType(typeName);
+    return withoutImplicitDefaults(type, type.toObject(type.decode(this.#encode(type, value)), TO_OBJECT));
   }
 
   /** A google.protobuf.Any holding `value` encoded as the message type `typeName`. */

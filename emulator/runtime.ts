@@ -6,6 +6,7 @@ import type {Operations} from './operations.ts';
 import type {OutOfMemoryResult} from './outcomes.ts';
 import type {Protos} from './protos.ts';
 import type {Store} from './store.ts';
+import type {LaunchStageRefusal} from './validation.ts';
 
 /** An image's ENTRYPOINT (`command`) and CMD (`args`). */
 export interface ImageConfig {
@@ -23,6 +24,7 @@ export interface RuntimeOptions {
   logBufferMs: number;
   killGraceMs: number;
   outOfMemory: OutOfMemoryResult;
+  launchStageRefusal: LaunchStageRefusal;
 }
 
 export interface Runtime {

@@ -2,7 +2,7 @@
 // execution_template.proto and task_template.proto describe them. Messages name
 // the offending field by its proto path.
 import {durationMs, type Duration} from './clock.ts';
-import {invalidArgument} from './errors.ts';
+import {failedPrecondition, invalidArgument, type RpcError} from './errors.ts';
 import {JOB_ID_PATTERN} from './names.ts';
 import type {Message} from './protos.ts';
 
@@ -17,6 +17,13 @@ const DEFAULT_MAX_RETRIES = 3;
 const DEFAULT_TIMEOUT: Duration = {seconds: '600'};
 const SPEC_FIELDS = ['labels', 'annotations', 'client', 'clientVersion', 'launchStage', 'binaryAuthorization'];
 const TOKEN_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+// Task timeouts over 24 h are Preview (task-timeout and create-jobs docs).
+const GA_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+// job.proto: "Cloud Run supports ALPHA, BETA, and GA"; a preview stage allows preview features.
+const PREVIEW_STAGES = new Set(['ALPHA', 'BETA']);
+
+/** How the server refuses a Preview feature on a job that declares no preview launch stage. */
+export type LaunchStageRefusal = 'invalid-argument' | 'failed-precondition';
 
 export function validateJobId(id: unknown): string {
   if (typeof id !== 'string' || !JOB_ID_PATTERN.test(id)) {
@@ -53,6 +60,34 @@ function checkContainers(containers: Message[] | undefined, field: string): void
   });
 }
 
+// vendor_settings.proto: "At least one of network or subnetwork must be specified";
+// "Currently only single network interface is supported."
+function checkNetworkInterfaces(interfaces: Message[] | undefined, field: string): void {
+  if (!interfaces?.length) return;
+  if (interfaces.length > 1) throw invalidArgument(`${field}: only one network interface is supported`);
+  if (!interfaces[0].network && !interfaces[0].subnetwork) {
+    throw invalidArgument(`${field}[0]: at least one of network or subnetwork must be specified`);
+  }
+}
+
+/**
+ * Preview features need a job that declares a preview launch stage. The message is the one
+ * real refusals show; the feature's name in it and the status code are unverified.
+ */
+export function checkLaunchStage(spec: Message, job: string, refusal: LaunchStageRefusal): void {
+  const timeout = spec.template.template.timeout;
+  if (durationMs(timeout) <= GA_TIMEOUT_MS || PREVIEW_STAGES.has(spec.launchStage)) return;
+  const error: RpcError =
+    refusal === 'failed-precondition'
+      ? failedPrecondition('Precondition check failed.')
+      : invalidArgument(
+          `The feature 'task timeout longer than 24 hours' is not supported in the declared launch stage on resource ${job}. ` +
+            'The launch stage annotation should be specified at least as BETA. Please visit ' +
+            'https://cloud.google.com/run/docs/troubleshooting#launch-stage-validation for in-depth troubleshooting documentation.',
+        );
+  throw error;
+}
+
 /** An execution token must fit in an execution id: "The sum of job name and token length must be fewer than 63 characters." */
 export function validateExecutionToken(jobId: string, token: string, field: string): void {
   if (!TOKEN_PATTERN.test(token)) {
@@ -82,6 +117,7 @@ export function jobSpec(job: Message | undefined, isNew: boolean): Message {
   if ((template.taskCount ?? 0) < 0) throw invalidArgument('job.template.task_count: must be at least 1');
   if ((template.parallelism ?? 0) < 0) throw invalidArgument('job.template.parallelism: must not be negative');
   checkContainers(taskTemplate.containers, 'job.template.template.containers');
+  checkNetworkInterfaces(taskTemplate.vpcAccess?.networkInterfaces, 'job.template.template.vpc_access.network_interfaces');
   const maxRetries = taskTemplate.maxRetries ?? DEFAULT_MAX_RETRIES;
   if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > MAX_RETRIES_LIMIT) {
     throw invalidArgument(`job.template.template.max_retries: must be between 0 and ${MAX_RETRIES_LIMIT}`);

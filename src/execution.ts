@@ -51,15 +51,18 @@ export async function awaitJobOperation(cloud: CloudRun, first: Operation, waiti
   return decodeJob(op.response);
 }
 
-/** runOverrides holds what a run of the job as it is may change: args, env and timeout. */
-export function runOverrides(inputs: Inputs): protos.google.cloud.run.v2.RunJobRequest.IOverrides | undefined {
+/**
+ * runOverrides holds what a run of the job as it is may change: args, env and timeout, for the
+ * container named `container` (a job with several containers needs the name).
+ */
+export function runOverrides(inputs: Inputs, container?: string): protos.google.cloud.run.v2.RunJobRequest.IOverrides | undefined {
   if (inputs.ownsSpec) return undefined;
-  const container = {
+  const override = {
     ...(inputs.args && {args: inputs.args, clearArgs: inputs.args.length === 0}),
     ...(inputs.env.length > 0 && {env: inputs.env}),
   };
   const overrides = {
-    ...(Object.keys(container).length > 0 && {containerOverrides: [container]}),
+    ...(Object.keys(override).length > 0 && {containerOverrides: [{...(container && {name: container}), ...override}]}),
     ...(inputs.timeoutSeconds !== undefined && {timeout: {seconds: inputs.timeoutSeconds}}),
   };
   return Object.keys(overrides).length > 0 ? overrides : undefined;

@@ -30,8 +30,17 @@ export interface SecretEnv {
   version: string;
 }
 
+/** Direct VPC egress: the one network interface the job's tasks get. */
+export interface NetworkInterface {
+  network?: string;
+  subnetwork?: string;
+  tags: string[];
+}
+
 export interface Inputs {
   job: JobRef;
+  /** The container that image, command, args, env_vars, secrets, memory and cpu apply to; unset means the first. */
+  container?: string;
   image?: string;
   command?: string[];
   args?: string[];
@@ -41,6 +50,7 @@ export interface Inputs {
   cloudsqlInstances: string[];
   vpcConnector?: string;
   vpcEgress?: 'ALL_TRAFFIC' | 'PRIVATE_RANGES_ONLY';
+  networkInterface?: NetworkInterface;
   memory?: string;
   cpu?: string;
   labels: Record<string, string>;
@@ -56,6 +66,8 @@ export interface Inputs {
   concurrency: Concurrency;
   /** Whether to follow the job's log entries into the workflow log. */
   logs: boolean;
+  /** Validate and show what the run would change, and change and run nothing. */
+  dryRun: boolean;
   /**
    * True when an input sets something only the job's spec can hold (image, command,
    * secrets, settings): the job is then created or updated before it runs. Otherwise it
@@ -80,6 +92,11 @@ const SECRET_VERSION = /^(?:latest|\d+|[A-Za-z][A-Za-z0-9_-]{0,62})$/;
 const SERVICE_ACCOUNT = /^[^@\s]+@[^@\s]+\.[a-z]+$/;
 const CLOUDSQL_INSTANCE = /^[^:\s]+:[a-z]+(?:-[a-z]+)+\d+:[a-z][-a-z0-9]*$/;
 const CONNECTOR = /^(?:projects\/[^/]+\/locations\/[^/]+\/connectors\/)?[a-z][-a-z0-9]{0,24}$/;
+const RESOURCE_ID = '[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?';
+const NETWORK = new RegExp(`^(?:projects/[^/]+/global/networks/)?${RESOURCE_ID}$`);
+const SUBNETWORK = new RegExp(`^(?:projects/[^/]+/regions/[^/]+/subnetworks/)?${RESOURCE_ID}$`);
+const NETWORK_TAG = new RegExp(`^${RESOURCE_ID}$`);
+const CONTAINER_NAME = new RegExp(`^${RESOURCE_ID}$`);
 const MEMORY = /^\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const CPU = /^(?:\d+(?:\.\d+)?|\d+m)$/;
 const LABEL_KEY = /^[a-z][-_a-z0-9]{0,62}$/;
@@ -120,9 +137,13 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
   const cancelOnAbort = optional(getInput('cancel_on_abort'));
   const concurrency = optional(getInput('concurrency'));
   const logs = optional(getInput('logs'));
+  const container = optional(getInput('container'));
+  const dryRun = optional(getInput('dry_run'));
 
   const inputs = {
     job,
+    container:
+      container && check('container', container, CONTAINER_NAME, 'a container name of lowercase letters, digits and dashes'),
     image,
     command: command === undefined ? undefined : nonEmpty('command', parseWords('command', command)),
     args: args === undefined ? undefined : parseWords('args', args),
@@ -137,6 +158,7 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
       vpcConnector &&
       check('vpc_connector', vpcConnector, CONNECTOR, 'a connector name or projects/P/locations/R/connectors/NAME'),
     vpcEgress: vpcEgress === undefined ? undefined : readEgress(vpcEgress),
+    networkInterface: readNetworkInterface(getInput, vpcConnector),
     memory: memory && check('memory', memory, MEMORY, 'a size such as 512Mi or 2Gi'),
     cpu: cpu && check('cpu', cpu, CPU, 'a number of CPUs such as 1 or 2, or millicpus such as 1000m'),
     labels: readLabels(getInput('labels')),
@@ -147,6 +169,7 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     cancelOnAbort: cancelOnAbort === undefined ? true : parseBoolean('cancel_on_abort', cancelOnAbort),
     concurrency: concurrency === undefined ? 'wait' : readConcurrency(concurrency),
     logs: logs === undefined ? true : parseBoolean('logs', logs),
+    dryRun: dryRun === undefined ? false : parseBoolean('dry_run', dryRun),
   };
   const clash = inputs.secrets.find((s) => inputs.env.some((e) => e.name === s.name));
   if (clash) {
@@ -160,6 +183,7 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     inputs.cloudsqlInstances.length > 0 ||
     vpcConnector !== undefined ||
     vpcEgress !== undefined ||
+    inputs.networkInterface !== undefined ||
     memory !== undefined ||
     cpu !== undefined ||
     Object.keys(inputs.labels).length > 0;
@@ -242,6 +266,33 @@ function readEgress(raw: string): 'ALL_TRAFFIC' | 'PRIVATE_RANGES_ONLY' {
   const value = raw.toUpperCase().replaceAll('-', '_');
   if (value === 'ALL_TRAFFIC' || value === 'PRIVATE_RANGES_ONLY') return value;
   throw new InputError(`Input "vpc_egress" must be all-traffic or private-ranges-only, got "${raw}"`);
+}
+
+function readNetworkInterface(getInput: GetInput, connector: string | undefined): NetworkInterface | undefined {
+  const network = optional(getInput('network'));
+  const subnetwork = optional(getInput('subnetwork'));
+  const tags = parseList(getInput('network_tags')).map((tag) =>
+    check('network_tags', tag, NETWORK_TAG, 'network tags of lowercase letters, digits and dashes, starting with a letter'),
+  );
+  if (network === undefined && subnetwork === undefined) {
+    if (tags.length > 0) throw new InputError('Input "network_tags" needs "network" or "subnetwork": tags apply to Direct VPC egress');
+    return undefined;
+  }
+  if (connector !== undefined) {
+    const given = network !== undefined ? 'network' : 'subnetwork';
+    throw new InputError(
+      `Input "vpc_connector" cannot be combined with "${given}": choose a Serverless VPC Access connector or Direct VPC egress, not both`,
+    );
+  }
+  return {
+    ...(network !== undefined && {
+      network: check('network', network, NETWORK, 'a VPC network name or projects/P/global/networks/NAME'),
+    }),
+    ...(subnetwork !== undefined && {
+      subnetwork: check('subnetwork', subnetwork, SUBNETWORK, 'a subnetwork name or projects/P/regions/R/subnetworks/NAME'),
+    }),
+    tags,
+  };
 }
 
 function readLabels(raw: string): Record<string, string> {

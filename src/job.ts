@@ -5,7 +5,8 @@ import {awaitJobOperation, type Waiting} from './execution.ts';
 import type {Inputs, JobRef} from './inputs.ts';
 import type {Io} from './io.ts';
 import {findBusy, handleBusy, withClaim} from './concurrency.ts';
-import {planJob} from './job-spec.ts';
+import {planJob, targetContainer} from './job-spec.ts';
+import {compactPlan, jobChanges} from './plan.ts';
 import {withRetries} from './retry.ts';
 
 export type Located = Required<JobRef>;
@@ -13,7 +14,7 @@ export type Located = Required<JobRef>;
 /** Codes after which a write may have been made although its answer never came. */
 const LOST_ANSWER = new Set<number>([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.UNKNOWN, Status.INTERNAL]);
 
-const locationName = (job: Located) => `projects/${job.project}/locations/${job.region}`;
+export const locationName = (job: Located) => `projects/${job.project}/locations/${job.region}`;
 export const jobName = (job: Located) => `${locationName(job)}/jobs/${job.name}`;
 
 /** locate completes the job's address with the credentials' project when nothing else named one. */
@@ -67,6 +68,7 @@ export async function prepareJob(
       throw new ActionError(`Job ${job.name} does not exist in project ${job.project}, region ${job.region}: set "image" to create it.`);
     }
     if (existing && !inputs.ownsSpec) refuseUnsafe(existing, job, inputs);
+    if (existing) targetContainer(existing, inputs);
     const busy = existing && claim ? await findBusy(cloud, existing, holder, waiting) : undefined;
     if (busy) {
       await handleBusy(busy, inputs.concurrency, cloud, name, waiting, io);
@@ -75,11 +77,17 @@ export async function prepareJob(
 
     const plan = inputs.ownsSpec ? planJob(existing, name, inputs, version) : {job: existing as Job, changed: false};
     if (inputs.ownsSpec && !plan.changed) io.info(`Job ${job.name} is up to date.`);
-    if (!plan.changed && !claim) return existing as Job;
+    if (!plan.changed && !claim) {
+      io.output('changed', 'false');
+      return existing as Job;
+    }
     if (plan.changed) io.info(existing ? `Updating job ${job.name}...` : `Creating job ${job.name}...`);
+    if (plan.changed && existing) io.info(`Changes: ${compactPlan(jobChanges(existing, plan.job, inputs))}`);
     const call = existing ? 'UpdateJob' : 'CreateJob';
     try {
-      return await writeJob(cloud, claim ? withClaim(plan.job, holder) : plan.job, job, existing, waiting);
+      const written = await writeJob(cloud, claim ? withClaim(plan.job, holder) : plan.job, job, existing, waiting);
+      io.output('changed', String(plan.changed));
+      return written;
     } catch (err) {
       if (rpcCode(err) === Status.ABORTED || rpcCode(err) === Status.ALREADY_EXISTS) {
         io.info(`Job ${job.name} was written by another run meanwhile; looking at it again.`);
@@ -99,6 +107,7 @@ export async function prepareJob(
         // Running a job as it is needs no right to write it: without one, the check for
         // running executions above is all the guard there is.
         io.info(`Job ${job.name} cannot be claimed without run.jobs.update; only running executions were checked.`);
+        io.output('changed', 'false');
         return existing as Job;
       }
       throw explain(err, call, name);
@@ -127,7 +136,7 @@ async function writeJob(cloud: CloudRun, desired: Job, job: Located, existing: J
  * refuseUnsafe stops a run of a job the action does not manage when the job would retry a
  * failed migration or run it several times at once, unless the inputs accept exactly that.
  */
-function refuseUnsafe(existing: Job, job: Located, inputs: Inputs): void {
+export function refuseUnsafe(existing: Job, job: Located, inputs: Inputs): void {
   // max_retries sits in a oneof: unset means the server's default of 3.
   const retries = existing.template?.template?.maxRetries ?? 3;
   const tasks = existing.template?.taskCount || 1;

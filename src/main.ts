@@ -16,7 +16,9 @@ import {
 } from './execution.ts';
 import {readInputs, type GetInput, type Inputs} from './inputs.ts';
 import type {Io} from './io.ts';
+import {dryRun} from './dry-run.ts';
 import {jobName, locate, prepareJob, type Located} from './job.ts';
+import {targetContainer} from './job-spec.ts';
 import {consoleUrl, executionLogFilter, logsUrl} from './links.ts';
 import type {LogFollower, LogSettings} from './logs.ts';
 import {judge, seconds, type Outcome} from './outcome.ts';
@@ -50,6 +52,8 @@ export async function run({getInput, env, io, version, signal = new AbortControl
   let facts: SummaryFacts | undefined;
   let inputs: Inputs | undefined;
   try {
+    // Until the job is written (or, in a dry run, planned), nothing has changed.
+    io.output('changed', 'false');
     inputs = readInputs(getInput, env);
     maskSecrets(inputs, io);
     const options = clientOptions(env.CLOUD_RUN_EMULATOR_HOST);
@@ -60,12 +64,13 @@ export async function run({getInput, env, io, version, signal = new AbortControl
     const startBy = Date.now() + (inputs.timeoutSeconds ?? 600) * 1000 + START_SLACK_MS;
     const waiting: Waiting = {retry, deadline: startBy, onProgress: (line) => io.info(line), signal};
 
+    if (inputs.dryRun) return await abortable(dryRun(cloud, job, inputs, waiting, io, version), signal);
     const holder = holderId(env);
     while (!started) {
       const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version, holder), signal);
       if (signal.aborted) throw new Aborted(String(signal.reason));
       // Not abortable: once RunJob is sent, its answer names the execution to cancel.
-      started = await startExecution(cloud, target, runOverrides(inputs), retry, io).catch((err) => {
+      started = await startExecution(cloud, target, runOverrides(inputs, targetContainer(target, inputs)?.name ?? undefined), retry, io).catch((err) => {
         if (!(err instanceof JobChanged)) throw err;
         io.info(`Job ${job.name} was written by another run before this one started it; looking at it again.`);
         return undefined;

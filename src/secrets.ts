@@ -15,7 +15,12 @@ export function maskSecrets(inputs: Inputs, io: Io): void {
   for (const {name, value} of inputs.env) {
     const password = URL_PASSWORD.exec(value)?.[1];
     if (password) io.mask(password);
-    const tokenLike = TOKEN_LIKE.test(value) && !value.startsWith('/');
-    if (value.length >= 4 && (SENSITIVE_NAME.test(name) || tokenLike || password)) io.mask(value);
+    if (looksLikeCredential(name, value)) io.mask(value);
   }
+}
+
+/** looksLikeCredential tells whether a variable's value is one that maskSecrets would hide. */
+export function looksLikeCredential(name: string, value: string): boolean {
+  const tokenLike = TOKEN_LIKE.test(value) && !value.startsWith('/');
+  return value.length >= 4 && (SENSITIVE_NAME.test(name) || tokenLike || URL_PASSWORD.test(value));
 }

@@ -59,7 +59,7 @@ describe('the command line, run from dist/cli/ against the emulator', () => {
     assert.ok(lines.includes('Applied 001_init.sql'));
     assert.ok(lines.some((line) => /^Execution cli-ok-\w{5} succeeded in /.test(line)));
     assert.ok(lines.includes('status=succeeded'));
-    assert.deepEqual(Object.keys(outputs(result.stdout)), ['execution', 'execution_id', 'log_url', 'status', 'exit_code', 'duration', 'succeeded_count', 'failed_count']);
+    assert.deepEqual(Object.keys(outputs(result.stdout)), ['changed', 'execution', 'execution_id', 'log_url', 'status', 'exit_code', 'duration', 'succeeded_count', 'failed_count']);
     assert.equal(lines.at(-1), 'failed_count=0', 'the outputs come last');
   });
 

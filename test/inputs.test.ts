@@ -113,6 +113,26 @@ describe('readInputs', () => {
     assert.equal(inputs.ownsSpec, true);
   });
 
+  it('reads Direct VPC egress, the container and dry_run', () => {
+    const inputs = read({
+      job: 'migrate',
+      network: 'projects/host/global/networks/shared',
+      subnetwork: 'jobs',
+      network_tags: 'db-client, migrations',
+      container: 'migrate',
+      dry_run: 'true',
+    });
+    assert.deepEqual(inputs.networkInterface, {network: 'projects/host/global/networks/shared', subnetwork: 'jobs', tags: ['db-client', 'migrations']});
+    assert.equal(inputs.container, 'migrate');
+    assert.equal(inputs.dryRun, true);
+    assert.equal(inputs.ownsSpec, true, 'network settings live in the job');
+    const defaults = read({job: 'migrate'});
+    assert.equal(defaults.dryRun, false);
+    assert.equal(defaults.container, undefined);
+    assert.equal(defaults.networkInterface, undefined);
+    assert.equal(read({job: 'migrate', container: 'migrate'}).ownsSpec, false, 'naming the container alone changes nothing');
+  });
+
   it('leaves the job as it is when only args, env_vars and timeout are given', () => {
     assert.equal(read({job: 'migrate', args: 'up', env_vars: 'A=1', timeout: '5m'}).ownsSpec, false);
   });
@@ -149,6 +169,12 @@ describe('readInputs', () => {
     ['a non-boolean wait', {job: 'm', wait: 'yes'}, /"wait" must be true or false, got "yes"/],
     ['a non-boolean cancel_on_abort', {job: 'm', cancel_on_abort: 'maybe'}, /"cancel_on_abort" must be true or false/],
     ['no tasks', {job: 'm', task_count: '0'}, /"task_count" must be a whole number from 1 to 10000/],
+    ['a connector with a network', {job: 'm', vpc_connector: 'c', network: 'n'}, /Input "vpc_connector" cannot be combined with "network"/],
+    ['a connector with a subnetwork', {job: 'm', vpc_connector: 'c', subnetwork: 's'}, /Input "vpc_connector" cannot be combined with "subnetwork"/],
+    ['network tags without a network', {job: 'm', network_tags: 'a'}, /"network_tags" needs "network" or "subnetwork"/],
+    ['a subnetwork in the wrong form', {job: 'm', subnetwork: 'projects/p/zones/z/subnetworks/s'}, /"subnetwork" must be a subnetwork name/],
+    ['an uppercase container name', {job: 'm', container: 'Migrate'}, /"container" must be a container name/],
+    ['a non-boolean dry_run', {job: 'm', dry_run: 'perhaps'}, /"dry_run" must be true or false/],
   ];
   for (const [name, inputs, message] of invalid) {
     it(`refuses ${name}`, () => assert.throws(() => read(inputs), (err: Error) => err instanceof InputError && message.test(err.message)));

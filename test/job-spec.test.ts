@@ -100,4 +100,54 @@ describe('planJob', () => {
       egress: 'ALL_TRAFFIC',
     });
   });
+
+  it('applies the inputs to the named container and keeps the others as they are', () => {
+    const job = fetched();
+    const sidecar = {name: 'proxy', image: 'proxy:2', args: ['--port', '5432']};
+    job.template.template.containers = [sidecar, {...job.template.template.containers![0], name: 'migrate'}];
+    const plan = planJob(job, NAME, inputs({container: 'migrate', image: 'app:2', env_vars: 'A=1', memory: '1Gi'}), '1.0.0');
+    const [first, second] = plan.job.template!.template!.containers!;
+    assert.deepEqual(first, sidecar);
+    assert.equal(second.image, 'app:2');
+    assert.deepEqual(second.env?.map((e) => e.name), ['OTHER', 'A']);
+    assert.equal(second.resources?.limits?.memory, '1Gi');
+  });
+
+  it('refuses a container name the job does not have, naming those it has', () => {
+    const job = fetched();
+    job.template.template.containers![0].name = 'app';
+    assert.throws(() => planJob(job, NAME, inputs({container: 'migrate', image: 'app:2'}), '1.0.0'), {
+      name: 'InputError',
+      message: 'Input "container" is "migrate", but job migrate has no container of that name (it has "app")',
+    });
+  });
+
+  it('names a new job\'s container', () => {
+    const plan = planJob(undefined, NAME, inputs({container: 'migrate', image: 'app:1'}), '1.0.0');
+    assert.deepEqual(plan.job.template?.template?.containers, [{name: 'migrate', image: 'app:1', env: []}]);
+  });
+
+  it('writes Direct VPC egress in place of a connector, keeping the egress setting', () => {
+    const job = fetched();
+    job.template.template.vpcAccess = {connector: 'projects/p/locations/us-central1/connectors/old', egress: 'ALL_TRAFFIC'};
+    const plan = planJob(job, NAME, inputs({network: 'default', network_tags: 'db'}), '1.0.0');
+    assert.deepEqual(plan.job.template?.template?.vpcAccess, {egress: 'ALL_TRAFFIC', networkInterfaces: [{network: 'default', tags: ['db']}]});
+    const back = planJob(plan.job, NAME, inputs({vpc_connector: 'conn'}), '1.0.0');
+    assert.deepEqual(back.job.template?.template?.vpcAccess, {
+      egress: 'ALL_TRAFFIC',
+      connector: 'projects/p-123456/locations/us-central1/connectors/conn',
+    });
+  });
+
+  it('declares BETA for a timeout over 24 h, and never lowers a job\'s own stage', () => {
+    assert.equal(planJob(undefined, NAME, inputs({image: 'app:1', timeout: '24h'}), '1.0.0').job.launchStage, undefined);
+    assert.equal(planJob(undefined, NAME, inputs({image: 'app:1', timeout: '25h'}), '1.0.0').job.launchStage, 'BETA');
+    const ga = {...fetched(), launchStage: 'GA' as const};
+    const plan = planJob(ga, NAME, inputs({timeout: '168h'}), '1.0.0');
+    assert.equal(plan.job.launchStage, 'BETA');
+    assert.equal(plan.changed, true);
+    const alpha = {...fetched(), launchStage: 'ALPHA' as const};
+    assert.equal(planJob(alpha, NAME, inputs({timeout: '48h'}), '1.0.0').job.launchStage, 'ALPHA');
+    assert.equal(planJob(alpha, NAME, inputs({image: 'app:1'}), '1.0.0').changed, false, 'the stage alone is no change');
+  });
 });

@@ -39,7 +39,7 @@ describe('the workflows and examples', () => {
   it('are all there', () => {
     const paths = [...workflows, ...examples].map((f) => f.path);
     for (const name of ['ci', 'check-dist', 'migrate']) assert.ok(paths.includes(`.github/workflows/${name}.yml`), name);
-    for (const name of ['django', 'rails', 'prisma', 'alembic', 'reusable-workflow-caller']) assert.ok(paths.includes(`examples/${name}.yml`), name);
+    for (const name of ['django', 'rails', 'prisma', 'alembic', 'reusable-workflow-caller', 'pull-request']) assert.ok(paths.includes(`examples/${name}.yml`), name);
   });
 
   for (const file of [...workflows, ...examples]) {
@@ -52,10 +52,11 @@ describe('the workflows and examples', () => {
     assert.deepEqual(checkWorkflows([...workflows, ...examples, ...readme], project), []);
   });
 
-  it('each example migrates with this action, then deploys with deploy-cloudrun', () => {
+  it('each example migrates with this action, then deploys with deploy-cloudrun (a dry run deploys nothing)', () => {
     for (const file of examples) {
       assert.ok(file.text.includes(`${published}@v1`) || file.text.includes(`${published}/.github/workflows/migrate.yml@v1`), file.path);
-      assert.match(file.text, /uses: google-github-actions\/deploy-cloudrun@v\d+/, file.path);
+      if (/^\s+dry_run: true$/m.test(file.text)) assert.doesNotMatch(file.text, /deploy-cloudrun/, file.path);
+      else assert.match(file.text, /uses: google-github-actions\/deploy-cloudrun@v\d+/, file.path);
     }
   });
 

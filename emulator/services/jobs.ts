@@ -10,7 +10,7 @@ import type {Message} from '../protos.ts';
 import type {Service} from '../rpc.ts';
 import type {Runtime} from '../runtime.ts';
 import {isComplete, type JobRecord, resourceNotFound} from '../store.ts';
-import {jobSpec, validateJobId} from '../validation.ts';
+import {checkLaunchStage, jobSpec, validateJobId} from '../validation.ts';
 import {actAs, checkEtag} from './checks.ts';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -37,7 +37,9 @@ function createJob(rt: Runtime, request: Message): OperationRecord {
   const name = {...location, job: validateJobId(request.jobId)};
   if (rt.store.jobs.has(jobPath(name))) throw alreadyExists(`Resource '${name.job}' already exists.`);
   const spec = jobSpec(request.job, true);
+  checkLaunchStage(spec, name.job, rt.options.launchStageRefusal);
   checkExecutionToken(rt, name, spec);
+  // validate_only: every check above, then the job as it would be stored, but nothing stored or started.
   if (request.validateOnly) return doneOperation(rt, name, JOB_TYPE, jobMessage(rt, name, spec));
   return jobOperation(rt, storeJob(rt, name, spec));
 }
@@ -49,6 +51,7 @@ function updateJob(rt: Runtime, request: Message): OperationRecord {
   if (!existing && !request.allowMissing) throw resourceNotFound('JOB', name.job, name);
   if (existing) checkEtag(request.job.etag, existing.job);
   const spec = jobSpec(request.job, !existing);
+  checkLaunchStage(spec, name.job, rt.options.launchStageRefusal);
   checkExecutionToken(rt, name, spec);
   if (request.validateOnly) return doneOperation(rt, name, JOB_TYPE, jobMessage(rt, name, spec, existing?.job));
   return jobOperation(rt, storeJob(rt, name, spec));
