@@ -42,9 +42,14 @@ async function copyEmulatorProtos(out: string): Promise<void> {
   }
 }
 
-if (import.meta.main) {
+/** What `npm run build` writes: the generated sources, then dist/. */
+export async function buildAll(): Promise<void> {
   await writeFile(ACTION_JSON, await actionJson());
   await writeDescriptors();
   await build(join(ROOT, 'dist'));
+}
+
+if (import.meta.main) {
+  await buildAll();
   console.log('Built dist/ (the action), dist/cli/ (the command line) and dist/emulator/ (the emulator).');
 }
