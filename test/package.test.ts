@@ -45,7 +45,7 @@ describe('the npm package', () => {
     assert.equal('dependencies' in pkg, false, 'the bundles carry what they use');
   });
 
-  it('runs a job with the installed command line against the installed emulator', {timeout: 60_000}, async () => {
+  it('runs jobs with the installed command line against the installed emulator: exit 0 when one succeeds, 1 when it fails', {timeout: 60_000}, async () => {
     const emulator = spawn(bin('cloud-run-migrate-emulator'), ['--port', '0'], {cwd: project, env, stdio: ['ignore', 'pipe', 'pipe']});
     let calls = '';
     emulator.stderr.setEncoding('utf8').on('data', (text: string) => (calls += text));
@@ -60,23 +60,34 @@ describe('the npm package', () => {
         emulator.once('exit', (code) => reject(new Error(`the emulator exited with ${code}: ${printed}${calls}`)));
       });
 
-      const {stdout} = await run(
-        bin('cloud-run-migrate'),
-        [
-          '--job', 'hello',
-          '--project-id', 'package-project',
-          '--region', 'europe-west1',
-          '--image', 'us-docker.pkg.dev/package-project/app/hello:1',
-          '--command', '["node", "-e", "console.log(\'hello from the package\')"]',
-        ],
-        {cwd: project, env: {...env, CLOUD_RUN_EMULATOR_HOST: address}},
-      );
+      const migrate = (job: string, script: string) =>
+        run(
+          bin('cloud-run-migrate'),
+          [
+            '--job', job,
+            '--project-id', 'package-project',
+            '--region', 'europe-west1',
+            '--image', 'us-docker.pkg.dev/package-project/app/hello:1',
+            '--command', JSON.stringify(['node', '-e', script]),
+          ],
+          {cwd: project, env: {...env, CLOUD_RUN_EMULATOR_HOST: address}},
+        );
+
+      const {stdout} = await migrate('hello', "console.log('hello from the package')");
       const lines = stdout.split('\n');
       assert.ok(lines.includes('hello from the package'), stdout);
       assert.ok(lines.includes('status=succeeded'), stdout);
       assert.ok(lines.includes('exit_code=0'), stdout);
-      assert.equal(calls.match(/Jobs\/CreateJob OK/g)?.length, 1, calls);
-      assert.equal(calls.match(/Jobs\/RunJob OK/g)?.length, 1, calls);
+
+      const failed = await migrate('broken', "console.error('no such table'); process.exit(3)").then(
+        () => assert.fail('a failed migration exits with 1'),
+        (err) => err,
+      );
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /^error: Execution broken-\S+ of job broken exited with code 3/m);
+      assert.ok(failed.stdout.split('\n').includes('status=failed'), failed.stdout);
+      assert.equal(calls.match(/Jobs\/CreateJob OK/g)?.length, 2, calls);
+      assert.equal(calls.match(/Jobs\/RunJob OK/g)?.length, 2, calls);
     } finally {
       emulator.kill('SIGTERM');
       if (emulator.exitCode === null) await once(emulator, 'exit');
@@ -84,8 +95,10 @@ describe('the npm package', () => {
     assert.match(calls, /Cloud Run emulator stopped/);
   });
 
-  it('answers npx by its name, offline', async () => {
-    const {stdout} = await run('npx', ['--offline', 'cloud-run-migrate', '--help'], {cwd: project, env});
-    assert.match(stdout, /--job/);
+  it('answers npx by its name, offline, with the package\'s version', async () => {
+    const {stdout: help} = await run('npx', ['--offline', 'cloud-run-migrate', '--help'], {cwd: project, env});
+    assert.match(help, /--job/);
+    const {stdout: version} = await run('npx', ['--offline', 'cloud-run-migrate', '--version'], {cwd: project, env});
+    assert.equal(version.trim(), (await import('../package.json', {with: {type: 'json'}})).default.version);
   });
 });
