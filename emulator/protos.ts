@@ -5,7 +5,7 @@ import path from 'node:path';
 import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
 import type {ServiceDefinition} from '@grpc/grpc-js';
-// protobufjs as google-gax (a dependency) ships it.
+// protobufjs as google-gax, which the clients use, ships it.
 import {protobuf} from 'google-gax';
 
 /** A protobuf message as a plain object: camelCase fields, int64 as strings, enums as names. */
