@@ -3,8 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
 import type {ServiceDefinition} from '@grpc/grpc-js';
-// protobufjs as google-gax (a dependency) ships it.
+// protobufjs as google-gax, which the clients use, ships it.
 import {protobuf} from 'google-gax';
 
 /** A protobuf message as a plain object: camelCase fields, int64 as strings, enums as names. */
@@ -17,15 +18,25 @@ function protosOf(pkg: string): string {
   return path.join(path.dirname(require.resolve(pkg)), '..', 'protos');
 }
 
-const INCLUDE_DIRS = [protosOf('google-gax'), protosOf('@google-cloud/run'), protosOf('@google-cloud/logging-api')];
+// The built emulator (dist/emulator/) is installed without those packages: `npm run build` copies
+// the files it loads beside it, into protos/.
+const BUILT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'protos');
 
-const FILES = [
+export const INCLUDE_DIRS = fs.existsSync(BUILT)
+  ? [BUILT]
+  : [protosOf('google-gax'), protosOf('@google-cloud/run'), protosOf('@google-cloud/logging-api')];
+
+export const FILES = [
   'google/cloud/run/v2/job.proto',
   'google/cloud/run/v2/execution.proto',
   'google/cloud/run/v2/task.proto',
   'google/longrunning/operations.proto',
   'google/logging/v2/logging.proto',
 ];
+
+/** An imported file in the first include directory that has it. */
+export const findProto = (target: string): string =>
+  INCLUDE_DIRS.map(dir => path.join(dir, target)).find(file => fs.existsSync(file)) ?? target;
 
 // defaults: false keeps presence visible (e.g. max_retries, which is in a oneof, set to 0).
 const TO_OBJECT: protobuf.IConversionOptions = {longs: String, enums: String, defaults: false};
@@ -62,8 +73,7 @@ export class Protos {
 
   constructor() {
     const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) =>
-      INCLUDE_DIRS.map(dir => path.join(dir, target)).find(file => fs.existsSync(file)) ?? target;
+    root.resolvePath = (_origin, target) => findProto(target);
     root.loadSync(FILES, {keepCase: false});
     root.resolveAll();
     this.#root = root;

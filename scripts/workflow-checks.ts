@@ -24,6 +24,7 @@ export interface Project {
 type Yaml = Record<string, any>;
 
 const DEPLOY = 'google-github-actions/deploy-cloudrun';
+const CHECKOUT = 'actions/checkout';
 /** A major tag (`v3`) or a full commit SHA. */
 const PINNED = /^[\w.-]+\/[\w.-]+(?:\/[^@\s]+)?@(?:v\d+|[0-9a-f]{40})$/;
 const EXPRESSION = /\$\{\{(.*?)\}\}/gs;
@@ -66,6 +67,9 @@ export function checkWorkflows(files: WorkflowFile[], project: Project): string[
     }
   }
   const isOurAction = (uses: string) => uses === './' || uses.startsWith(`${project.published}@`);
+  /** A checkout of this repository: by name, or as the reusable workflow's own (job.workflow_repository). */
+  const checksOutThisAction = (repository: unknown) =>
+    repository === project.published || (typeof repository === 'string' && /^\$\{\{\s*job\.workflow_repository\s*\}\}$/.test(repository));
   /** The reusable workflow a job calls, when it is one of this repository's. */
   const calledWorkflow = (uses: string) => {
     const local = /^(?:\.\/|[\w.-]+\/[\w.-]+\/)(\.github\/workflows\/[^@]+)/.exec(uses);
@@ -123,6 +127,8 @@ export function checkWorkflows(files: WorkflowFile[], project: Project): string[
       if (!job['runs-on']) problems.push(`${at}: has neither runs-on nor uses`);
 
       const ids: string[] = [];
+      /** Where a step of this job checked out this action, for a later `uses: ./path`. */
+      const checkouts = new Set<string>();
       // Whether a migration ran before this point, and whether its failure stops what follows.
       let migration: 'none' | 'gating' | 'not gating' = 'none';
       if (needs.some((n) => callsMigration(workflow.jobs[n]))) migration = runsAfterFailure(job.if) ? 'not gating' : 'gating';
@@ -134,7 +140,8 @@ export function checkWorkflows(files: WorkflowFile[], project: Project): string[
         if (step.id) ids.push(step.id);
         if (!step.uses) continue;
         pin(where, step.uses);
-        if (isOurAction(step.uses)) {
+        if (actionOf(step.uses) === CHECKOUT && checksOutThisAction(step.with?.repository)) checkouts.add(`./${step.with.path ?? ''}`.replace(/\/$/, ''));
+        if (isOurAction(step.uses) || checkouts.has(step.uses.replace(/\/$/, ''))) {
           checkWith(problems, where, step.with, project.inputs, (input) => Boolean(input.required));
           if (migration === 'none') migration = step['continue-on-error'] ? 'not gating' : 'gating';
         }
