@@ -84,7 +84,7 @@ describe('the npm package', () => {
         (err) => err,
       );
       assert.equal(failed.code, 1);
-      assert.match(failed.stderr, /^error: Execution broken-\S+ of job broken exited with code 3/m);
+      assert.match(failed.stderr, /^error: Execution broken-\S+ of job broken failed after [\d.]+ s: the container exited with code 3/m);
       assert.ok(failed.stdout.split('\n').includes('status=failed'), failed.stdout);
       assert.equal(calls.match(/Jobs\/CreateJob OK/g)?.length, 2, calls);
       assert.equal(calls.match(/Jobs\/RunJob OK/g)?.length, 2, calls);
