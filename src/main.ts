@@ -37,6 +37,9 @@ export interface Context {
 
 const FAILURE_TAIL_LINES = 20;
 
+/** How long the last read of a stopped execution may take, inside the bound of its cancel. */
+const READ_BOUND_MS = 3000;
+
 /** Time to let the platform schedule and start a task, on top of its own timeout. */
 const START_SLACK_MS = 10 * 60_000;
 
@@ -101,8 +104,10 @@ export async function run({getInput, env, io, version, signal = new AbortControl
     if (cloud && started && facts && inputs && (signal.aborted || err instanceof WaitDeadline)) {
       await stop(cloud, started, facts, inputs, err instanceof WaitDeadline ? undefined : stoppedBy, io);
     } else if (signal.aborted) {
+      io.output('status', 'cancelled');
       io.fail(`${stoppedBy} before the job was started: nothing was run.`);
     } else {
+      io.output('status', 'failed');
       io.fail(errorMessage(err));
     }
   } finally {
@@ -126,9 +131,12 @@ async function stop(cloud: CloudRun, started: Started, facts: SummaryFacts, inpu
   if (!deadline && !inputs.cancelOnAbort) {
     reason = `${stopped}; the execution was left running`;
     io.fail(`${stoppedBy}; execution ${id} was left running (cancel_on_abort: false). Console: ${facts.consoleUrl}`);
+    executionOutputs(await readExecution(cloud, name), io);
   } else {
-    const cancelled = await cancelExecution(cloud, name, io);
+    // Read alongside the cancel, within its bound: a cancelled run has little time left.
+    const [cancelled, last] = await Promise.all([cancelExecution(cloud, name, io), readExecution(cloud, name)]);
     io.remember('settled', String(cancelled));
+    executionOutputs(last, io);
     const why = deadline
       ? `Execution ${id} of job ${inputs.job.name} ran past the run's deadline (its task timeout for every attempt, plus time to start):`
       : `${stoppedBy} while execution ${id} of job ${inputs.job.name} was running:`;
@@ -139,6 +147,28 @@ async function stop(cloud: CloudRun, started: Started, facts: SummaryFacts, inpu
     io.fail(`${why} ${what}. Logs: ${facts.logsUrl}`);
   }
   await io.summary(summaryMarkdown({...facts, status, reason}));
+}
+
+/** readExecution is the execution as it is now, or undefined when it cannot be read in time. */
+async function readExecution(cloud: CloudRun, name: string): Promise<Execution | undefined> {
+  try {
+    return (await cloud.executions.getExecution({name}, {timeout: READ_BOUND_MS}))[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * executionOutputs sets what an execution read tells: its counts, and how long it ran, until
+ * now for one still going. Every path that has read its execution sets them through here.
+ */
+function executionOutputs(execution: Execution | undefined, io: Io): void {
+  if (!execution) return;
+  const now = {seconds: Date.now() / 1000};
+  const duration = seconds(execution.startTime ?? execution.createTime, execution.completionTime ?? now);
+  if (duration !== undefined) io.output('duration', duration);
+  io.output('succeeded_count', execution.succeededCount ?? 0);
+  io.output('failed_count', execution.failedCount ?? 0);
 }
 
 function logSettings(job: Located, facts: SummaryFacts): LogSettings {
@@ -211,9 +241,7 @@ function report(execution: Execution, outcome: Outcome, facts: SummaryFacts, io:
   const {duration} = outcomeFacts(execution, outcome);
   io.output('status', outcome.status);
   if (outcome.exitCode !== undefined) io.output('exit_code', outcome.exitCode);
-  if (duration !== undefined) io.output('duration', duration);
-  io.output('succeeded_count', execution.succeededCount ?? 0);
-  io.output('failed_count', execution.failedCount ?? 0);
+  executionOutputs(execution, io);
   const took = duration === undefined ? '' : ` in ${duration} s`;
   if (outcome.status === 'succeeded') {
     io.info(`Execution ${facts.execution} succeeded${took}.`);
