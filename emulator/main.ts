@@ -15,7 +15,7 @@ and Cloud Logging v2 over gRPC; jobs run their container's command as local proc
   --workdir DIR   working directory of task processes (default: the config's, or the current directory)
   --help          show this help
 
-Stops on SIGINT, SIGTERM or SIGHUP, killing the task processes still running.`;
+Stops on SIGINT or SIGTERM, killing the task processes still running.`;
 
 const usageError = (message: string): never => {
   console.error(`${message}\n\n${USAGE}`);
@@ -73,7 +73,7 @@ if (values?.help) {
     // Nothing is left to serve: a client's lingering connection must not keep the process up.
     process.exit(0);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown());
 
   // Under `npm run emulator`, a signal to npm reaches only the shell npm started, which dies
   // without passing it on: the emulator, left behind, would keep its task processes running.
