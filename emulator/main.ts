@@ -70,7 +70,7 @@ if (values?.help) {
     stopping = true;
     await emulator.stop();
     console.error('Cloud Run emulator stopped');
-    // Nothing is left to serve: a client's lingering connection must not keep the process up.
+    // Handling the signal replaced its default, which ends the process: end it, whatever is left.
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown());
