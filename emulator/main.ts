@@ -75,9 +75,9 @@ if (values?.help) {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown());
 
-  // Under `npm run emulator`, a signal to npm reaches only the shell npm started, which dies
-  // without passing it on: the emulator, left behind, would keep its task processes running.
-  // That shell exits only then, so losing it is the signal to stop.
+  // Under `npm run emulator` (whose script execs node: a shell in between would not pass npm's
+  // signals on), npm forwards SIGINT and SIGTERM. Killed outright, it forwards nothing, and the
+  // emulator would keep its task processes running: losing its parent is the signal to stop.
   if (process.env.npm_lifecycle_event !== undefined) {
     const parent = process.ppid;
     setInterval(() => process.ppid !== parent && void shutdown(), 200).unref();

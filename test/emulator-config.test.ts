@@ -205,14 +205,17 @@ describe('the standalone emulator', () => {
     });
   }
 
-  it('leaves nothing behind when `npm run emulator`, the process a shell\'s $! names, gets SIGTERM', async () => {
-    const emulator = await standalone('npm', ['run', '--silent', 'emulator']);
-    const npm = emulator.child.pid as number;
-    const below = await descendants(npm);
-    assert.ok(below.length >= 1, 'npm runs the emulator as a child');
-    const task = await startSleeper(emulator.address, 'sleeper-npm', join(dir, 'npm.pid'));
-    emulator.child.kill('SIGTERM');
-    await until(async () => (await Promise.all([npm, ...below, task].map(alive))).every((up) => !up), 'npm, the emulator and its task are gone');
-    assert.ok(await refusesConnections(emulator.address), 'nothing listens any more');
-  });
+  // SIGKILL: npm passes nothing on, and the emulator stops when it finds its parent gone.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
+    it(`leaves nothing behind when \`npm run emulator\`, the process a shell's $! names, gets ${signal}`, async () => {
+      const emulator = await standalone('npm', ['run', '--silent', 'emulator']);
+      const npm = emulator.child.pid as number;
+      const below = await descendants(npm);
+      assert.ok(below.length >= 1, 'npm runs the emulator as a child');
+      const task = await startSleeper(emulator.address, `sleeper-npm-${signal.toLowerCase()}`, join(dir, `npm-${signal}.pid`));
+      emulator.child.kill(signal);
+      await until(async () => (await Promise.all([npm, ...below, task].map(alive))).every((up) => !up), 'npm, the emulator and its task are gone');
+      assert.ok(await refusesConnections(emulator.address), 'nothing listens any more');
+    });
+  }
 });
