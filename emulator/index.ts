@@ -3,7 +3,7 @@
 // Cloud Logging v2, whose jobs run their container's command as local processes.
 import {Clock} from './clock.ts';
 import {createExecution, newExecutionId} from './executions.ts';
-import {type Faults, FaultInjector} from './faults.ts';
+import {type FaultRule, type Faults, FaultInjector} from './faults.ts';
 import {Iam} from './iam.ts';
 import {checkExecutionToken} from './jobs.ts';
 import {LogStore} from './logging.ts';
@@ -55,6 +55,8 @@ export interface EmulatorOptions {
   launchStageRefusal?: LaunchStageRefusal;
   /** Called once for every call when it is answered (the CLI logs these). */
   onCall?: (call: RecordedCall) => void;
+  /** Fault rules in place from the start, as faults.add() would add them; each must name a method served. */
+  faults?: FaultRule[];
 }
 
 export interface Emulator {
@@ -123,6 +125,11 @@ class CloudRunEmulator implements Emulator {
     const services = [jobsService, executionsService, tasksService, operationsService, loggingService].map(service =>
       service(this.#rt),
     );
+    const served = new Set(services.flatMap(service => Object.keys(service.methods).flatMap(m => [m, `${service.name}/${m}`])));
+    for (const rule of options.faults ?? []) {
+      if (!served.has(rule.method)) throw new TypeError(`A fault rule names the method ${rule.method}, which the emulator does not serve`);
+      this.faults.add(rule);
+    }
     this.#server = new RpcServer(services, protos, {
       faults: this.faults,
       iam: this.#iam,

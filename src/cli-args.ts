@@ -43,9 +43,10 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const inputFlags = Object.fromEntries(
     Object.keys(spec.inputs).flatMap((input) => spellings(input).map((flag) => [flag, {type: 'string', multiple: true} as const])),
   );
+  const options = {...inputFlags, ...OWN_FLAGS};
   let values: Record<string, string[] | string | boolean | undefined>;
   try {
-    ({values} = parseArgs({args: argv, options: {...inputFlags, ...OWN_FLAGS}, strict: true, allowPositionals: false}));
+    ({values} = parseArgs({args: withValues(argv, options), options, strict: true, allowPositionals: false}));
   } catch (err) {
     const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
     throw new UsageError(unknown ? `unknown flag ${unknown}` : (err as Error).message);
@@ -62,6 +63,30 @@ export function parseCommandLine(argv: string[]): CommandLine {
     inputs[input] = value.trim();
   }
   return {kind: 'run', inputs, outputFile: values['output-file'] as string | undefined, debug: Boolean(values.debug)};
+}
+
+/**
+ * withValues joins each flag that takes a value with the word after it (`--args -c` becomes
+ * `--args=-c`): parseArgs refuses a value that starts with a dash as ambiguous, and `-c` is an
+ * everyday value here. A next word that is itself one of the flags means the value is missing.
+ */
+function withValues(argv: string[], options: Record<string, {type: 'string' | 'boolean'; short?: string}>): string[] {
+  const isFlag = (word: string) =>
+    Object.entries(options).some(([name, {short}]) => word.split('=')[0] === `--${name}` || (short && word === `-${short}`));
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--') return [...joined, ...argv.slice(i)];
+    if (!word.startsWith('--') || word.includes('=') || options[word.slice(2)]?.type !== 'string') {
+      joined.push(word);
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || isFlag(value)) throw new UsageError(`${word} needs a value`);
+    joined.push(`${word}=${value}`);
+    i++;
+  }
+  return joined;
 }
 
 const WIDTH = 100;
@@ -127,6 +152,11 @@ export function helpText(program: string): string {
     entry('GOOGLE_CLOUD_PROJECT', 'The project when --project-id is not given.'),
     entry('CLOUD_RUN_EMULATOR_HOST=HOST:PORT', 'Talk to a Cloud Run emulator instead, in plaintext, without credentials.'),
     '',
-    'Exit status: 0 when the job succeeded (or started, with --wait false), 1 when it failed or could not run, 2 for bad usage.',
+    wrap(
+      'Exit status: 0 when the job succeeded (or started, with --wait false); 1 when it failed, was interrupted or ' +
+        'could not run; 2 for bad usage or a bad value, such as an unknown flag, an invalid input or an --output-file ' +
+        'that cannot be written, found before anything runs.',
+      '',
+    ),
   ].join('\n');
 }

@@ -33,9 +33,14 @@ export interface Context {
   version: string;
   /** Fires when the workflow is cancelled (the runner's SIGINT, then SIGTERM). */
   signal?: AbortSignal;
+  /** What firing `signal` means, as the failure line starts; the action's is the default. */
+  stoppedBy?: string;
 }
 
 const FAILURE_TAIL_LINES = 20;
+
+/** How long the last read of a stopped execution may take, inside the bound of its cancel. */
+const READ_BOUND_MS = 3000;
 
 /** Time to let the platform schedule and start a task, on top of its own timeout. */
 const START_SLACK_MS = 10 * 60_000;
@@ -45,7 +50,7 @@ const START_SLACK_MS = 10 * 60_000;
  * run it once, wait for its verdict and report it. Any failure ends in one line that says
  * why; the clients are closed whatever happens, so the process exits at once.
  */
-export async function run({getInput, env, io, version, signal = new AbortController().signal}: Context): Promise<void> {
+export async function run({getInput, env, io, version, signal = new AbortController().signal, stoppedBy = 'The workflow was cancelled'}: Context): Promise<void> {
   let cloud: CloudRun | undefined;
   let logs: LogFollower | undefined;
   let started: Started | undefined;
@@ -102,10 +107,12 @@ export async function run({getInput, env, io, version, signal = new AbortControl
   } catch (err) {
     io.debug((err as Error)?.stack ?? String(err));
     if (cloud && started && facts && inputs && (signal.aborted || err instanceof WaitDeadline)) {
-      await stop(cloud, started, facts, inputs, err instanceof WaitDeadline, io);
+      await stop(cloud, started, facts, inputs, err instanceof WaitDeadline ? undefined : stoppedBy, io);
     } else if (signal.aborted) {
-      io.fail('The workflow was cancelled before the job was started: nothing was run.');
+      io.output('status', 'cancelled');
+      io.fail(`${stoppedBy} before the job was started: nothing was run.`);
     } else {
+      io.output('status', 'failed');
       io.fail(errorMessage(err));
     }
   } finally {
@@ -114,31 +121,59 @@ export async function run({getInput, env, io, version, signal = new AbortControl
 }
 
 /**
- * stop ends a run whose execution is still going: the workflow was cancelled, or the
- * execution outlived the run's deadline. Either way the step fails and says what became of it.
+ * stop ends a run whose execution is still going: the workflow was cancelled (stoppedBy says
+ * how), or the execution outlived the run's deadline (stoppedBy unset). Either way the step
+ * fails and says what became of it.
  */
-async function stop(cloud: CloudRun, started: Started, facts: SummaryFacts, inputs: Inputs, deadline: boolean, io: Io) {
+async function stop(cloud: CloudRun, started: Started, facts: SummaryFacts, inputs: Inputs, stoppedBy: string | undefined, io: Io) {
   const name = started.execution.name as string;
   const id = facts.execution as string;
+  const deadline = stoppedBy === undefined;
   const status = deadline ? 'timed_out' : 'cancelled';
+  const stopped = deadline ? 'ran past the deadline' : stoppedBy.charAt(0).toLowerCase() + stoppedBy.slice(1);
   io.output('status', status);
   let reason: string;
   if (!deadline && !inputs.cancelOnAbort) {
-    reason = 'the workflow was cancelled; the execution was left running';
-    io.fail(`The workflow was cancelled; execution ${id} was left running (cancel_on_abort: false). Console: ${facts.consoleUrl}`);
+    reason = `${stopped}; the execution was left running`;
+    io.fail(`${stoppedBy}; execution ${id} was left running (cancel_on_abort: false). Console: ${facts.consoleUrl}`);
+    executionOutputs(await readExecution(cloud, name), io);
   } else {
-    const cancelled = await cancelExecution(cloud, name, io);
+    // Read alongside the cancel, within its bound: a cancelled run has little time left.
+    const [cancelled, last] = await Promise.all([cancelExecution(cloud, name, io), readExecution(cloud, name)]);
     io.remember('settled', String(cancelled));
+    executionOutputs(last, io);
     const why = deadline
       ? `Execution ${id} of job ${inputs.job.name} ran past the run's deadline (its task timeout for every attempt, plus time to start):`
-      : `The workflow was cancelled while execution ${id} of job ${inputs.job.name} was running:`;
+      : `${stoppedBy} while execution ${id} of job ${inputs.job.name} was running:`;
     const what = cancelled ? 'it was cancelled' : 'cancelling it did not succeed in time, so it may still be running';
     reason = cancelled
-      ? `${deadline ? 'ran past the deadline' : 'the workflow was cancelled'}, so the execution was cancelled`
-      : `${deadline ? 'ran past the deadline' : 'the workflow was cancelled'}; cancelling the execution did not succeed in time`;
+      ? `${stopped}, so the execution was cancelled`
+      : `${stopped}; cancelling the execution did not succeed in time`;
     io.fail(`${why} ${what}. Logs: ${facts.logsUrl}`);
   }
   await io.summary(summaryMarkdown({...facts, status, reason}));
+}
+
+/** readExecution is the execution as it is now, or undefined when it cannot be read in time. */
+async function readExecution(cloud: CloudRun, name: string): Promise<Execution | undefined> {
+  try {
+    return (await cloud.executions.getExecution({name}, {timeout: READ_BOUND_MS}))[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * executionOutputs sets what an execution read tells: its counts, and how long it ran, until
+ * now for one still going. Every path that has read its execution sets them through here.
+ */
+function executionOutputs(execution: Execution | undefined, io: Io): void {
+  if (!execution) return;
+  const now = {seconds: Date.now() / 1000};
+  const duration = seconds(execution.startTime ?? execution.createTime, execution.completionTime ?? now);
+  if (duration !== undefined) io.output('duration', duration);
+  io.output('succeeded_count', execution.succeededCount ?? 0);
+  io.output('failed_count', execution.failedCount ?? 0);
 }
 
 function logSettings(job: Located, facts: SummaryFacts): LogSettings {
@@ -211,9 +246,7 @@ function report(execution: Execution, outcome: Outcome, facts: SummaryFacts, io:
   const {duration} = outcomeFacts(execution, outcome);
   io.output('status', outcome.status);
   if (outcome.exitCode !== undefined) io.output('exit_code', outcome.exitCode);
-  if (duration !== undefined) io.output('duration', duration);
-  io.output('succeeded_count', execution.succeededCount ?? 0);
-  io.output('failed_count', execution.failedCount ?? 0);
+  executionOutputs(execution, io);
   if (outcome.status === 'succeeded') {
     io.info(`Execution ${facts.execution} succeeded${duration === undefined ? '' : ` in ${duration} s`}.`);
     return;

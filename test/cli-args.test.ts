@@ -67,6 +67,16 @@ describe('the command line', () => {
     usageError(['--job', 'm', 'extra'], /extra/);
   });
 
+  it('takes a value that starts with a dash, and calls a flag given as a value a missing value', () => {
+    assert.equal(inputsOf(['--job', 'm', '--args', '-c']).args, '-c');
+    assert.equal(inputsOf(['--job', 'm', '--args', '-c "echo hi"']).args, '-c "echo hi"');
+    assert.equal(inputsOf(['--job', 'm', '--args', '--noinput', '--command', 'manage.py']).args, '--noinput');
+    assert.equal(inputsOf(['--args=-v', '--job', 'm']).args, '-v');
+    usageError(['--job', 'm', '--image', '--job', 'x'], /^--image needs a value$/);
+    usageError(['--job', 'm', '--args', '-h'], /^--args needs a value$/);
+    usageError(['--job', 'm', '--args'], /^--args needs a value$/);
+  });
+
   it('explains every flag in --help with its input description from action.yml', () => {
     const help = helpText('cloud-run-migrate').replace(/\s+/g, ' ');
     for (const [name, spec] of Object.entries(action.inputs)) {

@@ -4,6 +4,7 @@ import {cp, mkdtemp, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
+import {setTimeout as sleep} from 'node:timers/promises';
 import type {Emulator} from '../emulator/index.ts';
 import {ROOT} from '../scripts/local-runner.ts';
 import {startTestEmulator} from './support/emulated.ts';
@@ -92,10 +93,10 @@ describe('the command line, run from dist/cli/ against the emulator', () => {
     assert.match(written.execution, /^projects\/test-project\/locations\/us-central1\/jobs\/cli-file\/executions\/cli-file-\w{5}$/);
   });
 
-  it('fails with exit 1 on an input the action refuses, before calling Cloud Run', async () => {
+  it('fails with exit 2 on an input the action refuses, before calling Cloud Run', async () => {
     const before = emulator.calls.length;
     const result = await cloudRunMigrate('--job', 'Bad_Name', '--project-id', 'test-project');
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: Input "job" must be a job name/);
     assert.equal(emulator.calls.length, before);
   });
@@ -117,8 +118,11 @@ describe('the command line, run from dist/cli/ against the emulator', () => {
     assert.equal(code, 1, stderr);
     assert.match(stderr, /^error: .*execution cli-interrupted-\w{5} .*: it was cancelled\./m);
     assert.equal(outputs(stdout).status, 'cancelled');
-    const [execution] = emulator.executions('projects/test-project/locations/us-central1/jobs/cli-interrupted') as Array<{cancelledCount?: number}>;
-    assert.equal(execution.cancelledCount, 1, 'the execution was cancelled in Cloud Run');
+    // A cancel is asynchronous: the task is counted as cancelled once it has stopped.
+    const cancelledCount = () =>
+      (emulator.executions('projects/test-project/locations/us-central1/jobs/cli-interrupted') as Array<{cancelledCount?: number}>)[0].cancelledCount;
+    for (const end = Date.now() + 10_000; cancelledCount() !== 1 && Date.now() < end; ) await sleep(20);
+    assert.equal(cancelledCount(), 1, 'the execution was cancelled in Cloud Run');
   });
 
   it('shows every flag with --help, exit 0', async () => {
