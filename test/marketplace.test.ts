@@ -113,7 +113,7 @@ describe('the command lines for other CIs', () => {
 
   it('start the emulator from the npm package', () => {
     const text = section(readme, '## Local emulator');
-    assert.match(text, /^npx --yes --package cloud-run-migrate@1 cloud-run-migrate-emulator --port 8085$/m);
+    assert.match(text, /^npx --yes --package cloud-run-migrate@1 cloud-run-migrate-emulator --port 8085 --config emulator\.json$/m);
   });
 });
 

@@ -10,7 +10,7 @@ const IMAGE = 'us-docker.pkg.dev/test-project/app/migrate:1';
 const node = (script: string) => JSON.stringify(['node', '-e', script]);
 const SLOW = node('console.log("migrating"); setTimeout(() => {}, 60000)');
 
-const ALL = ['execution', 'execution_id', 'status', 'exit_code', 'log_url', 'duration', 'succeeded_count', 'failed_count'];
+const ALL = ['execution', 'execution_id', 'status', 'exit_code', 'log_url', 'duration', 'succeeded_count', 'failed_count', 'changed'];
 /** Every output but exit_code, which only a container that exited by itself has. */
 const NO_EXIT_CODE = ALL.filter((name) => name !== 'exit_code');
 
@@ -86,13 +86,13 @@ describe('the outputs, on every path a run can end', () => {
     }
   });
 
-  it('hold only the status when no execution was started', async () => {
+  it('hold only the status and whether the job changed when no execution was started', async () => {
     const strict = await startEmulator({workdir: ROOT});
     try {
       strict.denyPermission('run.jobs.run');
       const denied = await action({job: 'outputs-denied', command: node('')}, undefined, strict);
       assert.equal(denied.code, 1);
-      assert.deepEqual(denied.outputs, {status: 'failed'});
+      assert.deepEqual(denied.outputs, {status: 'failed', changed: 'true'});
       // Slow, not hung: a call in flight keeps the process up until it is answered.
       strict.faults.add({method: 'GetJob', delayMs: 1500});
       const cancelled = await runAction({
@@ -108,7 +108,7 @@ describe('the outputs, on every path a run can end', () => {
         },
       });
       assert.equal(cancelled.code, 1);
-      assert.deepEqual(cancelled.outputs, {status: 'cancelled'});
+      assert.deepEqual(cancelled.outputs, {status: 'cancelled', changed: 'false'});
       assert.deepEqual(errorsOf(cancelled), ['The workflow was cancelled before the job was started: nothing was run.']);
     } finally {
       await strict.stop();
