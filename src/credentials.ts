@@ -1,8 +1,6 @@
 import {readFileSync} from 'node:fs';
 import {InputError} from './parse.ts';
 
-const REQUIRED = 'Input "project_id" is required';
-
 /**
  * keyProject is the job's project when no input or variable names it: the `project_id` of a
  * service account key, and nothing else. Workload Identity Federation credentials (the
@@ -19,7 +17,7 @@ export function keyProject(credentialsFile: string | undefined): string | undefi
   }
   if (credentials.type === 'external_account') {
     throw new InputError(
-      `${REQUIRED} with Workload Identity Federation credentials, which do not name the job's project: ` +
+      'Input "project_id" is required with Workload Identity Federation credentials, which do not name the job\'s project: ' +
         "set project_id (the auth step's project_id input also sets GOOGLE_CLOUD_PROJECT).",
     );
   }
@@ -32,4 +30,4 @@ export function keyProject(credentialsFile: string | undefined): string | undefi
  * else is asked: gcloud's configuration or the metadata server would only guess at it.
  */
 export const noProject = () =>
-  new InputError(`${REQUIRED}: no input or GOOGLE_CLOUD_PROJECT variable names the job's project, and the credentials do not either.`);
+  new InputError('Input "project_id" is required: no input or GOOGLE_CLOUD_PROJECT variable names the job\'s project, and the credentials do not either.');

@@ -106,16 +106,19 @@ function explainInfo(said: string, {reason, errorInfoMetadata: meta = {}}: Error
         `${said}. The API ${api} is not enabled in ${meta.consumer || 'the project'}: enable it (${link}), wait a few minutes, and run again.`,
       );
     }
-    case 'SECURITY_POLICY_VIOLATED':
+    case 'SECURITY_POLICY_VIOLATED': {
+      const id = meta.uid ? ` (unique ID ${meta.uid} in the audit logs)` : '';
       return new ActionError(
-        `${said}. A VPC Service Controls perimeter refused the call${meta.uid ? ` (unique ID ${meta.uid} in the audit logs)` : ''}: ` +
+        `${said}. A VPC Service Controls perimeter refused the call${id}: ` +
           `ask its administrators for an ingress rule that lets the workflow's identity reach ${meta.service || 'Cloud Run'}, or run from inside the perimeter.`,
       );
+    }
     case 'RATE_LIMIT_EXCEEDED':
     case 'RESOURCE_QUOTA_EXCEEDED': {
-      const quota = [meta.quota_limit, meta.quota_metric].filter(Boolean).join(' of ') || 'a Cloud Run quota';
+      const quota = [meta.quota_limit, meta.quota_metric].filter(Boolean).join(' of ') || 'of Cloud Run';
+      const where = meta.consumer ? ` in ${meta.consumer}` : '';
       return new ActionError(
-        `${said}. The quota ${quota} is exhausted${meta.consumer ? ` in ${meta.consumer}` : ''}: ` +
+        `${said}. The quota ${quota} is exhausted${where}: ` +
           'wait a minute before running again (other runs in the project use it too), or raise the quota.',
       );
     }

@@ -41,10 +41,12 @@ export async function locate(job: JobRef, cloud: CloudRun, credentialsFile: stri
   if (!project) throw noProject();
   if (fromKey) io.info(`Using project ${fromKey}, from the service account key's project_id.`);
   await cloud.reachable(REACH_MS).catch((err) => {
-    const advice = cloud.emulated
-      ? 'is the emulator listening there (CLOUD_RUN_EMULATOR_HOST)?'
-      : "check that the runner's network (proxy, firewall) lets it reach Cloud Run.";
-    throw new ActionError(`Cloud Run could not be reached at ${cloud.address} within ${REACH_MS / 1000} s (${errorMessage(err)}): ${advice}`);
+    const why = `Cloud Run could not be reached at ${cloud.address} within ${REACH_MS / 1000} s (${errorMessage(err)})`;
+    throw new ActionError(
+      cloud.emulated
+        ? `${why}: is the emulator listening there (CLOUD_RUN_EMULATOR_HOST)?`
+        : `${why}: check that the runner's network (proxy, firewall) lets it reach Cloud Run.`,
+    );
   });
   return {...job, project};
 }
