@@ -83,6 +83,9 @@ interface ErrorInfo {
   errorInfoMetadata?: Record<string, string>;
 }
 
+/** deniedPermission is the permission a PERMISSION_DENIED names in its ErrorInfo, if it names one. */
+export const deniedPermission = (err: unknown): string | undefined => (err as ErrorInfo | null)?.errorInfoMetadata?.permission;
+
 /** explainOperation says what to change when a job write's operation failed. */
 function explainOperation(err: OperationFailed, call: string, resource: string): ActionError {
   const said = `${call} ${resource} failed: ${err.message.replace(/\.$/, '')}.`;
@@ -149,7 +152,7 @@ export function explain(err: unknown, call: string, resource: string): Error {
   switch (rpcCode(err)) {
     case Status.PERMISSION_DENIED: {
       const permission =
-        (err as ErrorInfo).errorInfoMetadata?.permission ?? /Permission '([^']+)'/.exec(details)?.[1] ?? PERMISSION_FOR_CALL[call] ?? 'unknown';
+        deniedPermission(err) ?? /Permission '([^']+)'/.exec(details)?.[1] ?? PERMISSION_FOR_CALL[call] ?? 'unknown';
       const role = ROLE_FOR_PERMISSION[permission.toLowerCase()] ?? 'roles/run.developer';
       return new ActionError(
         `${said}. The workflow's identity lacks the permission ${permission}: grant it ${role}.`,

@@ -1,7 +1,7 @@
 import {Status} from 'google-gax';
 import type {CloudRun, Job} from './clients.ts';
 import {keyProject, noProject} from './credentials.ts';
-import {ActionError, errorMessage, explain, OperationFailed, rpcCode} from './errors.ts';
+import {ActionError, deniedPermission, errorMessage, explain, OperationFailed, rpcCode} from './errors.ts';
 import {awaitJobOperation, type Waiting} from './execution.ts';
 import type {Inputs, JobRef} from './inputs.ts';
 import type {Io} from './io.ts';
@@ -123,7 +123,7 @@ export async function prepareJob(
         // Running a job as it is needs no right to write it: without one, the check for
         // running executions above is all the guard there is, and the claim is not tried again.
         claimant.refused = true;
-        const denied = (err as {errorInfoMetadata?: {permission?: string}}).errorInfoMetadata?.permission;
+        const denied = deniedPermission(err);
         io.info(
           `Job ${job.name} cannot be claimed for this run${denied ? ` (${denied} was denied)` : ''}: writing its claim needs ` +
             "run.jobs.update and Service Account User (iam.serviceAccounts.actAs) on the job's runtime service account. " +
