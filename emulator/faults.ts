@@ -1,7 +1,7 @@
 // Fault injection: rules that make matching calls slow, hang, or fail, before
 // the call acts or (afterEffect) after it acted, as when a response is lost.
 import {status} from '@grpc/grpc-js';
-import {statusName} from './errors.ts';
+import {type ErrorInfo, statusName} from './errors.ts';
 
 export interface FaultRule {
   /** Short ('RunJob') or full ('google.cloud.run.v2.Jobs/RunJob') method name. */
@@ -9,6 +9,8 @@ export interface FaultRule {
   /** The status to answer with. Defaults to UNAVAILABLE unless the rule only delays or hangs. */
   code?: number;
   message?: string;
+  /** Sent with the status, as Google APIs explain a denial or an exhausted quota (reason, domain, metadata). */
+  errorInfo?: ErrorInfo;
   /** How many calls the rule applies to; default 1, Infinity allowed. */
   times?: number;
   /** Perform the call, then answer with the fault. */
@@ -29,7 +31,7 @@ export interface Fault {
   afterEffect: boolean;
   delayMs: number;
   hang: boolean;
-  error?: {code: number; message: string};
+  error?: {code: number; message: string; errorInfo?: ErrorInfo};
 }
 
 export class FaultInjector implements Faults {
@@ -59,7 +61,10 @@ export class FaultInjector implements Faults {
       afterEffect: Boolean(rule.afterEffect),
       delayMs: rule.delayMs ?? 0,
       hang: Boolean(rule.hang),
-      error: code === undefined ? undefined : {code, message: rule.message ?? `Injected fault: ${statusName(code)}`},
+      error:
+        code === undefined
+          ? undefined
+          : {code, message: rule.message ?? `Injected fault: ${statusName(code)}`, errorInfo: rule.errorInfo},
     };
   }
 }

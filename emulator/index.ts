@@ -34,7 +34,10 @@ export interface EmulatorOptions {
   port?: number;
   /** The cwd of task processes whose container sets no working_dir; default process.cwd(). */
   workdir?: string;
-  /** A local "registry": image -> its ENTRYPOINT (command) and CMD (args). When given, images not listed are missing. */
+  /**
+   * A local "registry": image -> its ENTRYPOINT (command) and CMD (args). When given, images not listed are
+   * missing: a job write naming one is kept but its operation fails with NOT_FOUND, as Cloud Run's does.
+   */
   images?: Record<string, ImageConfig>;
   /** Secret Manager versions: 'projects/P/secrets/NAME/versions/V' (V may be 'latest') -> value. */
   secrets?: Record<string, string>;

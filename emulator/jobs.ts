@@ -47,6 +47,11 @@ export function jobMessage(rt: Runtime, name: JobName, spec: Message, previous?:
   return job;
 }
 
+/** Marks a stored job as not ready: its write was kept, but could not be deployed. */
+export function failReady(rt: Runtime, record: JobRecord, message: string): void {
+  setReady(record.job, 'CONDITION_FAILED', rt.clock.now(), message);
+}
+
 /** Rejects a token that is malformed or whose execution already exists. */
 export function checkExecutionToken(rt: Runtime, name: JobName, spec: Message): void {
   const token = tokenOf(spec);

@@ -32,6 +32,7 @@ export const FILES = [
   'google/cloud/run/v2/task.proto',
   'google/longrunning/operations.proto',
   'google/logging/v2/logging.proto',
+  'google/rpc/error_details.proto',
 ];
 
 /** An imported file in the first include directory that has it. */
@@ -109,7 +110,14 @@ export class Protos {
   /** A google.protobuf.Any holding `value` encoded as the message type `typeName`. */
   pack(typeName: string, value: Message): Message {
     const type = this.#root.lookupType(typeName);
-    return {typeUrl: `type.googleapis.com/${typeName}`, value: this.#encode(type, value)};
+    // protobufjs predefines Any with its proto field names, which keepCase: false does not change.
+    return {type_url: `type.googleapis.com/${typeName}`, value: this.#encode(type, value)};
+  }
+
+  /** A google.rpc.Status, encoded as the `grpc-status-details-bin` trailer carries it. */
+  status(code: number, message: string, errorInfo?: Message): Buffer {
+    const details = errorInfo ? [this.pack('google.rpc.ErrorInfo', errorInfo)] : [];
+    return this.#encode(this.#root.lookupType('google.rpc.Status'), {code, message, details});
   }
 
   #encode(type: protobuf.Type, value: Message): Buffer {

@@ -33,10 +33,14 @@ export interface ServerHooks {
 
 type Call = grpc.ServerUnaryCall<Message, Message> | grpc.ServerDuplexStream<Message, Message>;
 
-function serviceError(error: unknown): grpc.ServiceError {
+function serviceError(error: unknown, protos: Protos): grpc.ServiceError {
   const code = error instanceof RpcError ? error.code : grpc.status.INTERNAL;
   const message = error instanceof Error ? error.message : String(error);
-  return Object.assign(new Error(message), {code, details: message, metadata: new grpc.Metadata()});
+  const metadata = new grpc.Metadata();
+  if (error instanceof RpcError && error.errorInfo) {
+    metadata.set('grpc-status-details-bin', protos.status(code, message, error.errorInfo));
+  }
+  return Object.assign(new Error(message), {code, details: message, metadata});
 }
 
 const whenAborted = (signal: AbortSignal) =>
@@ -45,11 +49,13 @@ const whenAborted = (signal: AbortSignal) =>
 export class RpcServer {
   readonly #server = new grpc.Server();
   readonly #hooks: ServerHooks;
+  readonly #protos: Protos;
   /** Calls in flight, to end them on stop(). */
   readonly #live = new Map<AbortController, RecordedCall>();
 
   constructor(services: Service[], protos: Protos, hooks: ServerHooks) {
     this.#hooks = hooks;
+    this.#protos = protos;
     for (const service of services) {
       const definition = protos.service(service.name);
       const implementation: grpc.UntypedServiceImplementation = {};
@@ -114,7 +120,7 @@ export class RpcServer {
     if (fault.delayMs) await sleep(fault.delayMs, undefined, {signal: context.signal}).catch(() => undefined);
     if (fault.hang) await whenAborted(context.signal);
     if (context.signal.aborted) return false;
-    if (fault.error) throw new RpcError(fault.error.code, fault.error.message);
+    if (fault.error) throw new RpcError(fault.error.code, fault.error.message, fault.error.errorInfo);
     return true;
   }
 
@@ -139,7 +145,7 @@ export class RpcServer {
       callback(null, response);
     } catch (error) {
       if (context.signal.aborted) return;
-      const failure = serviceError(error);
+      const failure = serviceError(error, this.#protos);
       this.#finish(recorded, failure.code);
       callback(failure);
     } finally {
@@ -173,7 +179,7 @@ export class RpcServer {
       this.#finish(recorded, await method.serve(first, call, context));
     } catch (error) {
       if (context.signal.aborted) return;
-      const failure = serviceError(error);
+      const failure = serviceError(error, this.#protos);
       this.#finish(recorded, failure.code);
       call.emit('error', failure);
     } finally {

@@ -4,7 +4,7 @@ import type {protos} from '@google-cloud/run';
 import {ExecutionsClient} from '@google-cloud/run/build/src/v2/executions_client.js';
 import {JobsClient} from '@google-cloud/run/build/src/v2/jobs_client.js';
 import {TasksClient} from '@google-cloud/run/build/src/v2/tasks_client.js';
-import {grpc, type ClientOptions} from 'google-gax';
+import {GoogleError, grpc, type ClientOptions} from 'google-gax';
 import {runGax} from './gax.ts';
 import {InputError} from './parse.ts';
 
@@ -46,9 +46,12 @@ export class CloudRun {
   readonly tasks: TasksClient;
 
   readonly emulated: boolean;
+  /** host:port of the API, as errors name it. */
+  readonly address: string;
 
   constructor(options: ClientOptions) {
     this.emulated = Boolean(options.sslCreds);
+    this.address = `${options.apiEndpoint ?? 'run.googleapis.com'}:${options.port ?? 443}`;
     this.jobs = new JobsClient(options, runGax);
     this.executions = new ExecutionsClient(options, runGax);
     this.tasks = new TasksClient(options, runGax);
@@ -62,9 +65,12 @@ export class CloudRun {
     if (!this.emulated) await this.jobs.auth.getClient();
   }
 
-  /** projectId is the credentials' project, for when no input or variable names one. */
-  projectId(): Promise<string> {
-    return this.jobs.getProjectId();
+  /** reachable resolves once the channel to Cloud Run is connected, and fails if it is not within `ms`. */
+  async reachable(ms: number): Promise<void> {
+    const stub = (await this.jobs.initialize()) as unknown as grpc.Client;
+    await new Promise<void>((resolve, reject) =>
+      stub.waitForReady(Date.now() + ms, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   /**
@@ -78,8 +84,9 @@ export class CloudRun {
     metadata.set('x-goog-request-params', `name=${encodeURIComponent(name)}`);
     const deadline = new Date(Date.now() + (timeoutSeconds + 10) * 1000);
     return new Promise((resolve, reject) => {
+      // As the generated methods do, decode the ErrorInfo of a refusal.
       const call = stub.waitOperation({name, timeout: {seconds: timeoutSeconds}}, metadata, {deadline}, (err, op) =>
-        err ? reject(err) : resolve(op ?? {}),
+        err ? reject(GoogleError.parseGRPCStatusDetails(err as unknown as GoogleError)) : resolve(op ?? {}),
       );
       // Closing a client leaves its calls running: a cancelled run must end this one itself.
       signal?.addEventListener('abort', () => call.cancel(), {once: true});

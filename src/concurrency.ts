@@ -26,6 +26,12 @@ interface Claim {
   at: number;
 }
 
+/** This run as it claims jobs. A claim once refused (no right to write the job) is not asked again. */
+export interface Claimant {
+  holder: string;
+  refused?: boolean;
+}
+
 /** holderId names this run in a claim: the workflow run and job when there is one. */
 export function holderId(env: Record<string, string | undefined>): string {
   const run = [env.GITHUB_REPOSITORY, env.GITHUB_RUN_ID && `run ${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? 1}`, env.GITHUB_JOB]

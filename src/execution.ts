@@ -2,7 +2,7 @@ import type {protos} from '@google-cloud/run';
 import {Status} from 'google-gax';
 import type {CloudRun, Execution, Job, Operation, Task} from './clients.ts';
 import {abortable} from './abort.ts';
-import {ActionError, explain, rpcCode} from './errors.ts';
+import {ActionError, explain, OperationFailed, rpcCode} from './errors.ts';
 import {runMessage} from './gax.ts';
 import type {Inputs} from './inputs.ts';
 import {isFinished} from './outcome.ts';
@@ -39,7 +39,7 @@ const decodeJob = (any?: {value?: unknown} | null): Job | undefined => {
 
 /**
  * awaitJobOperation long-polls a job operation until it is done and returns its result, or throws
- * its error. Used for UpdateJob, whose operation ends when the job is ready.
+ * its error as OperationFailed. Used for job writes, whose operation ends when the job is ready.
  */
 export async function awaitJobOperation(cloud: CloudRun, first: Operation, waiting: Waiting): Promise<Job | undefined> {
   let op = first;
@@ -47,7 +47,7 @@ export async function awaitJobOperation(cloud: CloudRun, first: Operation, waiti
     if (Date.now() > waiting.deadline) throw new ActionError(`Operation ${first.name} did not finish in time.`);
     op = await withRetries(() => cloud.waitOperation(first.name as string, LONG_POLL_SECONDS), waiting.retry);
   }
-  if (op.error) throw Object.assign(new Error(op.error.message ?? 'the operation failed'), {code: op.error.code});
+  if (op.error) throw new OperationFailed(op.error);
   return decodeJob(op.response);
 }
 

@@ -63,16 +63,16 @@ export async function run({getInput, env, io, version, signal = new AbortControl
     maskSecrets(inputs, io);
     const options = clientOptions(env.CLOUD_RUN_EMULATOR_HOST);
     cloud = new CloudRun(options);
-    const job = await abortable(locate(inputs.job, cloud), signal);
+    const job = await abortable(locate(inputs.job, cloud, env.GOOGLE_APPLICATION_CREDENTIALS, io), signal);
     const retry = retryPolicy(io, signal);
     // Before it starts, a run may wait for another one, within its own timeout.
     const startBy = Date.now() + (inputs.timeoutSeconds ?? 600) * 1000 + START_SLACK_MS;
     const waiting: Waiting = {retry, deadline: startBy, onProgress: (line) => io.info(line), signal};
 
     if (inputs.dryRun) return await abortable(dryRun(cloud, job, inputs, waiting, io, version), signal);
-    const holder = holderId(env);
+    const claimant = {holder: holderId(env)};
     while (!started) {
-      const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version, holder), signal);
+      const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version, claimant), signal);
       if (signal.aborted) throw new Aborted(String(signal.reason));
       // Not abortable: once RunJob is sent, its answer names the execution to cancel.
       started = await startExecution(cloud, target, runOverrides(inputs, targetContainer(target, inputs)?.name ?? undefined), retry, io).catch((err) => {

@@ -208,7 +208,7 @@ describe('the action, run from dist/ against the emulator', () => {
     assert.match(errorsOf(result)[0], /of job cancelled-elsewhere was cancelled/);
   });
 
-  it('fails with the image named when the image does not exist', async () => {
+  it('fails with the image named, and runs nothing, when the image does not exist', async () => {
     const strict = await startEmulator({workdir: ROOT, images: {[IMAGE]: {command: ['node', '-e', '']}}});
     try {
       const result = await runAction({
@@ -217,7 +217,9 @@ describe('the action, run from dist/ against the emulator', () => {
       });
       assert.equal(result.code, 1);
       assert.equal(result.outputs.status, 'failed');
-      assert.match(errorsOf(result)[0], /of job no-image could not start: Image '.*migrate:1-missing' not found\./);
+      assert.equal(errorsOf(result).length, 1);
+      assert.match(errorsOf(result)[0], /^CreateJob .*\/jobs\/no-image failed: Image '.*migrate:1-missing' not found\. Push the image before this step/);
+      assert.equal(strict.callsTo('RunJob').length, 0);
     } finally {
       await strict.stop();
     }

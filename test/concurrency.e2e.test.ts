@@ -77,7 +77,13 @@ describe('another execution of the job is running', () => {
       strict.putJob({name: jobPath('no-claim'), template: {template: {maxRetries: 0, containers: [{image: IMAGE, command: TIMED}]}}});
       const result = await runAction({inputs: {project_id: PROJECT, job: 'no-claim'}, env: {CLOUD_RUN_EMULATOR_HOST: strict.address}});
       assert.equal(result.code, 0, result.log.join('\n'));
-      assert.ok(result.log.includes('Job no-claim cannot be claimed without run.jobs.update; only running executions were checked.'));
+      assert.ok(
+        result.log.includes(
+          'Job no-claim cannot be claimed for this run (run.jobs.update was denied): writing its claim needs run.jobs.update and ' +
+            "Service Account User (iam.serviceAccounts.actAs) on the job's runtime service account. Only running executions were checked.",
+        ),
+        result.log.join('\n'),
+      );
       assert.equal(strict.callsTo('ListExecutions').length, 1);
     } finally {
       await strict.stop();

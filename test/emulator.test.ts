@@ -385,7 +385,7 @@ describe('Cloud Run emulator', () => {
     await cancellation.promise();
   });
 
-  it('uses the image entrypoint from the registry, and fails an execution whose image is missing with CONTAINER_MISSING', async t => {
+  it('uses the image entrypoint from the registry, and fails a job write naming a missing image, keeping the write', async t => {
     const images = {[IMAGE]: {command: ['node', '-e'], args: ["console.log('from the image')"]}};
     const {emulator, jobs} = await harness(t, {images});
     const name = await createJob(jobs, 'from-image', {template: {template: {containers: [{image: IMAGE}]}}});
@@ -397,7 +397,20 @@ describe('Cloud Run emulator', () => {
     );
 
     const missing = 'us-docker.pkg.dev/test-project/images/missing:1';
-    const other = await createJob(jobs, 'missing-image', {template: {template: {containers: [{image: missing}]}}});
+    const job = {template: {template: {containers: [{image: missing}]}}};
+    const [create] = await jobs.createJob({parent: PARENT, jobId: 'missing-image', job});
+    await rejectsWith(create.promise(), Status.NOT_FOUND, `Image '${missing}' not found.`);
+    const kept = emulator.getJob(`${PARENT}/jobs/missing-image`) as Json;
+    assert.equal(kept.template.template.containers[0].image, missing, 'the write is kept');
+    assert.equal(kept.terminalCondition.state, 'CONDITION_FAILED');
+
+    const [update] = await jobs.updateJob({job: {...kept, template: {template: {containers: [{image: `${missing}-too`}]}}}});
+    await rejectsWith(update.promise(), Status.NOT_FOUND, `Image '${missing}-too' not found.`);
+    assert.equal(emulator.executions().length, 1, 'no execution ran for the failed writes');
+
+    // A job written out of band with an image that is not (or no longer) in the registry cannot start.
+    const other = `${PARENT}/jobs/gone-image`;
+    emulator.putJob({name: other, template: {template: {maxRetries: 0, containers: [{image: missing}]}}});
     const [failing] = await jobs.runJob({name: other});
     await rejectsWith(failing.promise(), Status.FAILED_PRECONDITION, `Image '${missing}' not found.`);
     const completed = condition(emulator.executions(other)[0] as Json, 'Completed');
@@ -534,6 +547,36 @@ describe('Cloud Run emulator', () => {
 
     emulator.denyPermission('logging.logEntries.list');
     await rejectsWith(logs.listLogEntries({resourceNames: [`projects/${PROJECT}`]}), Status.PERMISSION_DENIED, /logging\.logEntries\.list/);
+  });
+
+  it('explains a denial with an ErrorInfo the client decodes: reason, domain and the permission', async t => {
+    const {emulator, jobs} = await harness(t);
+    const name = await createJob(jobs, 'explained', nodeJob(''));
+    emulator.denyPermission('run.jobs.run');
+    await assert.rejects(jobs.runJob({name}), (error: Json) => {
+      assert.equal(error.code, Status.PERMISSION_DENIED);
+      assert.equal(error.reason, 'IAM_PERMISSION_DENIED');
+      assert.equal(error.domain, 'googleapis.com');
+      assert.deepEqual(error.errorInfoMetadata, {permission: 'run.jobs.run', resource: name});
+      return true;
+    });
+  });
+
+  it('sends a fault rule\'s ErrorInfo with its status', async t => {
+    const {emulator, jobs} = await harness(t);
+    const metadata = {consumer: 'projects/123', service: 'run.googleapis.com'};
+    emulator.faults.add({
+      method: 'GetJob',
+      code: Status.PERMISSION_DENIED,
+      message: 'Cloud Run Admin API has not been used in project 123 before or it is disabled.',
+      errorInfo: {reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata},
+    });
+    await assert.rejects(jobs.getJob({name: `${PARENT}/jobs/any`}), (error: Json) => {
+      assert.equal(error.code, Status.PERMISSION_DENIED);
+      assert.equal(error.reason, 'SERVICE_DISABLED');
+      assert.deepEqual(error.errorInfoMetadata, metadata);
+      return true;
+    });
   });
 
   it('rejects invalid jobs and names with INVALID_ARGUMENT naming the field', async t => {

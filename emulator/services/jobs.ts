@@ -1,7 +1,8 @@
 // google.cloud.run.v2.Jobs: CreateJob, GetJob, ListJobs, UpdateJob, DeleteJob, RunJob.
+import {status} from '@grpc/grpc-js';
 import {alreadyExists, failedPrecondition} from '../errors.ts';
 import {buildExecution, createExecution, newExecutionId} from '../executions.ts';
-import {checkExecutionToken, jobMessage, runTokenExecution} from '../jobs.ts';
+import {checkExecutionToken, failReady, jobMessage, runTokenExecution} from '../jobs.ts';
 import {doneOperation, executionOperation, pendingOperation} from '../lro.ts';
 import {type JobName, jobPath, locationPath, parseJobName, parseLocation} from '../names.ts';
 import {EXECUTION_TYPE, JOB_TYPE, type OperationRecord, operationMessage} from '../operations.ts';
@@ -15,18 +16,46 @@ import {actAs, checkEtag} from './checks.ts';
 
 const DEFAULT_PAGE_SIZE = 100;
 
-/** Stores `spec` as the job `name` (creating or fully replacing it), and starts a token execution. */
-export function storeJob(rt: Runtime, name: JobName, spec: Message) {
+/** Stores `spec` as the job `name`, creating or fully replacing it. */
+function saveJob(rt: Runtime, name: JobName, spec: Message): JobRecord {
   const existing = rt.store.jobs.get(jobPath(name));
   const job = jobMessage(rt, name, spec, existing?.job);
   const record: JobRecord = existing ?? {seq: rt.store.nextSeq(), name, job};
   record.job = job;
   rt.store.jobs.set(jobPath(name), record);
+  return record;
+}
+
+/** Stores `spec` as the job `name` (creating or fully replacing it), and starts a token execution. */
+export function storeJob(rt: Runtime, name: JobName, spec: Message) {
+  const record = saveJob(rt, name, spec);
   return {record, ready: runTokenExecution(rt, record)};
 }
 
-/** Create and update operations are done at once, unless a token execution must start or complete first. */
-function jobOperation(rt: Runtime, {record, ready}: ReturnType<typeof storeJob>): OperationRecord {
+/** The first image of the job that the registry does not hold, when the emulator was given one. */
+function missingImage(rt: Runtime, spec: Message): string | undefined {
+  const images = rt.options.images;
+  if (!images) return undefined;
+  const containers: Message[] = spec.template?.template?.containers ?? [];
+  return containers.map(container => container.image as string).find(image => !Object.hasOwn(images, image));
+}
+
+/**
+ * Create and update operations are done at once, unless a token execution must start or complete
+ * first. A missing image fails the operation with NOT_FOUND, yet the write is kept (Terraform:
+ * "Error waiting for Creating Job: Error code 5, message: Image '…' not found.", then the job exists).
+ */
+function jobOperation(rt: Runtime, name: JobName, spec: Message): OperationRecord {
+  const missing = missingImage(rt, spec);
+  if (missing) {
+    const message = `Image '${missing}' not found.`;
+    const record = saveJob(rt, name, spec);
+    failReady(rt, record, message);
+    const operation = rt.operations.create(record.name, JOB_TYPE, () => record.job);
+    rt.operations.finish(operation, {error: {code: status.NOT_FOUND, message}});
+    return operation;
+  }
+  const {record, ready} = storeJob(rt, name, spec);
   return ready
     ? pendingOperation(rt, record.name, JOB_TYPE, () => record.job, ready)
     : doneOperation(rt, record.name, JOB_TYPE, structuredClone(record.job));
@@ -41,7 +70,7 @@ function createJob(rt: Runtime, request: Message): OperationRecord {
   checkExecutionToken(rt, name, spec);
   // validate_only: every check above, then the job as it would be stored, but nothing stored or started.
   if (request.validateOnly) return doneOperation(rt, name, JOB_TYPE, jobMessage(rt, name, spec));
-  return jobOperation(rt, storeJob(rt, name, spec));
+  return jobOperation(rt, name, spec);
 }
 
 // There is no update mask: the request's job replaces the stored one.
@@ -54,7 +83,7 @@ function updateJob(rt: Runtime, request: Message): OperationRecord {
   checkLaunchStage(spec, name.job, rt.options.launchStageRefusal);
   checkExecutionToken(rt, name, spec);
   if (request.validateOnly) return doneOperation(rt, name, JOB_TYPE, jobMessage(rt, name, spec, existing?.job));
-  return jobOperation(rt, storeJob(rt, name, spec));
+  return jobOperation(rt, name, spec);
 }
 
 function deleteJob(rt: Runtime, request: Message): OperationRecord {
