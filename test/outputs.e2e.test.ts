@@ -75,9 +75,12 @@ describe('the outputs, on every path a run can end', () => {
   });
 
   it('are all set but exit_code when the execution fails before its task starts (a missing image)', async () => {
-    const strict = await startEmulator({workdir: ROOT, images: {}});
+    const strict = await startEmulator({workdir: ROOT, images: {[IMAGE]: {command: ['node', '-e', '']}}});
     try {
-      const result = await action({job: 'outputs-no-image'}, undefined, strict);
+      assert.equal((await action({job: 'outputs-no-image'}, undefined, strict)).code, 0);
+      // Removed after the job was written; concurrency: allow writes no claim, so only the execution sees it gone.
+      strict.removeImage(IMAGE);
+      const result = await action({job: 'outputs-no-image', concurrency: 'allow'}, undefined, strict);
       assert.equal(result.code, 1);
       assert.deepEqual(names(result), [...NO_EXIT_CODE].sort());
       assert.deepEqual([result.outputs.status, result.outputs.succeeded_count], ['failed', '0']);
