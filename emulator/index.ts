@@ -8,7 +8,7 @@ import {Iam} from './iam.ts';
 import {checkExecutionToken} from './jobs.ts';
 import {LogStore} from './logging.ts';
 import {jobPath, parseJobName} from './names.ts';
-import {Operations} from './operations.ts';
+import {Operations, type WaitOperationBehaviour} from './operations.ts';
 import {Protos, type Message} from './protos.ts';
 import type {ImageConfig, Runtime} from './runtime.ts';
 import {type RecordedCall, RpcServer} from './server.ts';
@@ -22,6 +22,7 @@ import {jobSpec} from './validation.ts';
 
 export type {FaultRule, Faults} from './faults.ts';
 export type {ImageConfig} from './runtime.ts';
+export type {WaitOperationBehaviour} from './operations.ts';
 export type {RecordedCall} from './server.ts';
 
 export interface EmulatorOptions {
@@ -39,6 +40,8 @@ export interface EmulatorOptions {
   logBufferMs?: number;
   /** SIGTERM -> SIGKILL grace when a task attempt is cancelled or times out; default 10000 ms. */
   killGraceMs?: number;
+  /** What WaitOperation does; default 'hold', until the operation is done or the timeout passes. */
+  waitOperation?: WaitOperationBehaviour;
   /** Called once for every call when it is answered (the CLI logs these). */
   onCall?: (call: RecordedCall) => void;
 }
@@ -86,6 +89,7 @@ class CloudRunEmulator implements Emulator {
         secrets: options.secrets ?? {},
         logBufferMs: options.logBufferMs ?? 2000,
         killGraceMs: options.killGraceMs ?? 10_000,
+        waitOperation: waitOperationBehaviour(options.waitOperation),
       },
       clock,
       store: new Store(),
@@ -159,6 +163,12 @@ class CloudRunEmulator implements Emulator {
     this.#server.stop();
     await Promise.all([...this.#rt.store.executions.values()].map(record => record.run.kill()));
   }
+}
+
+function waitOperationBehaviour(value: WaitOperationBehaviour = 'hold'): WaitOperationBehaviour {
+  if (value === 'hold' || value === 'immediate' || value === 'unimplemented') return value;
+  if (typeof value === 'object' && Number.isInteger(value.code) && value.code > 0 && value.code <= 16) return value;
+  throw new TypeError(`waitOperation must be 'hold', 'immediate', 'unimplemented' or {code: 1-16, message}, got ${JSON.stringify(value)}`);
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {

@@ -2,7 +2,7 @@
 // execution machinery (there is no module-level state).
 import type {Clock} from './clock.ts';
 import type {LogStore} from './logging.ts';
-import type {Operations} from './operations.ts';
+import type {Operations, WaitOperationBehaviour} from './operations.ts';
 import type {Protos} from './protos.ts';
 import type {Store} from './store.ts';
 
@@ -19,6 +19,7 @@ export interface RuntimeOptions {
   secrets: Record<string, string>;
   logBufferMs: number;
   killGraceMs: number;
+  waitOperation: WaitOperationBehaviour;
 }
 
 export interface Runtime {
