@@ -171,10 +171,11 @@ type Held =
  * per floor (src/pace.ts). WaitOperation wakes it as soon as the run's operation is done; the
  * verdict is then read from the Execution itself, since the operation reports a cancelled execution
  * as a success. The operation is done exactly when the execution completes, so a long poll that
- * answers "not done" needs no read of the execution to confirm it; one follows anyway, for progress.
- * A long poll that answers before the floor is no long poll, and one that fails for good (or keeps
- * failing for the retry budget) is given up: the execution is then read at the floor's pace, which
- * notices completion one floor after it at the latest.
+ * answers "not done" needs no read of the execution to confirm it: the next long poll starts at
+ * once, and the execution is read during it, for progress. A long poll that answers before the floor
+ * is no long poll, and one that fails for good (or keeps failing for the retry budget) is given up:
+ * the execution is then read at the floor's pace, which notices completion one floor after it at
+ * the latest.
  */
 export async function waitForExecution(cloud: CloudRun, started: Started, waiting: Waiting): Promise<Execution> {
   const name = started.execution.name as string;
@@ -198,6 +199,7 @@ export async function waitForExecution(cloud: CloudRun, started: Started, waitin
   };
   let operation = started.operation;
   let failingSince: number | undefined;
+  let progressDue = false;
   const giveUp = (why: string) => {
     waiting.onNote?.(`WaitOperation ${operation} ${why}; reading execution ${name} every ${READ_FLOOR_MS / 1000} s instead.`);
     operation = undefined;
@@ -206,7 +208,8 @@ export async function waitForExecution(cloud: CloudRun, started: Started, waitin
     const remaining = Math.ceil((waiting.deadline - Date.now()) / 1000);
     if (remaining <= 0) throw new WaitDeadline(`execution ${name} outlived its deadline`);
     if (operation) {
-      const held = await hold(cloud, operation, Math.min(LONG_POLL_SECONDS, remaining), pace, waiting, read, progress);
+      const held = await hold(cloud, operation, Math.min(LONG_POLL_SECONDS, remaining), progressDue, pace, waiting, read, progress);
+      progressDue = false;
       if ('finished' in held) return held.finished;
       if ('error' in held) {
         if (signal.aborted) throw held.error;
@@ -223,6 +226,9 @@ export async function waitForExecution(cloud: CloudRun, started: Started, waitin
           operation = undefined;
         } else if (held.early) {
           giveUp('answered before its timeout');
+        } else {
+          progressDue = true;
+          continue;
         }
       }
     }
@@ -233,13 +239,15 @@ export async function waitForExecution(cloud: CloudRun, started: Started, waitin
 }
 
 /**
- * hold long-polls the run's operation once, in its turn. A wake-up meanwhile reads the execution,
- * in its turn too, while the long poll goes on.
+ * hold long-polls the run's operation once, in its turn. Meanwhile the execution is read when its
+ * turn comes if progress is due, and after a wake-up; the long poll goes on, and its answer is not
+ * kept waiting by either.
  */
 async function hold(
   cloud: CloudRun,
   operation: string,
   seconds: number,
+  progressDue: boolean,
   pace: Pace,
   waiting: Waiting,
   read: () => Promise<Execution>,
@@ -253,13 +261,16 @@ async function hold(
     (op) => ({done: Boolean(op.done), early: !op.done && Date.now() - sent < Math.min(READ_FLOOR_MS, seconds * 1000 - 500)}),
     (error: unknown) => ({error}),
   );
+  const never = new Promise<undefined>(() => undefined);
+  let due = progressDue ? pace.free(ended.signal) : never;
   try {
     for (;;) {
-      const woken = new Promise<undefined>((resolve) =>
-        waiting.wake?.addEventListener('wake', () => resolve(undefined), {once: true, signal: ended.signal}),
-      );
-      const held = await abortable(Promise.race([poll, woken]), waiting.signal);
+      const woken = new Promise<void>((resolve) =>
+        waiting.wake?.addEventListener('wake', () => resolve(), {once: true, signal: ended.signal}),
+      ).then(() => pace.free(ended.signal));
+      const held = await abortable(Promise.race([poll, due, woken]), waiting.signal);
       if (held) return held;
+      due = never;
       const execution = await read();
       if (isFinished(execution)) return {finished: execution};
       progress(execution);

@@ -26,6 +26,15 @@ export class Pace {
     this.#free = true;
   }
 
+  /** Resolves when the next read may start without waiting; never, once `signal` aborts. */
+  free(signal: AbortSignal): Promise<undefined> {
+    const wait = Math.max(0, this.#last + READ_FLOOR_MS - Date.now());
+    return this.#sleep(wait, signal).then(
+      () => undefined,
+      () => new Promise<undefined>(() => undefined),
+    );
+  }
+
   /** Resolves when the next read may start, and counts it as started. */
   async turn(): Promise<void> {
     const wait = this.#free ? 0 : this.#last + READ_FLOOR_MS - Date.now();

@@ -56,27 +56,36 @@ const succeeded: Execution = {
 const rpcError = (code: number) => Object.assign(new Error(`${code} failed`), {code});
 
 /**
- * A Cloud Run that answers from scripts and records every read in order, with the time each
- * read waited for its turn (the sleeps are instant: the test measures what was asked, not time).
+ * A Cloud Run that answers from scripts and records every read in order, with how long it waited
+ * for its turn and when it came on a clock that the sleeps move on (they are instant: the test
+ * looks at what the wait asked for, not at time).
  */
-function scripted(script: {waitOperation?: (signal?: AbortSignal) => Promise<Operation>; executions: Execution[]; getOperation?: () => Promise<Operation>}) {
-  const reads: Array<{read: string; waitedMs: number}> = [];
+function scripted(script: {
+  waitOperation?: (signal?: AbortSignal) => Promise<Operation>;
+  executions: Execution[];
+  getOperation?: () => Promise<Operation>;
+  onGetExecution?: () => void;
+}) {
+  const reads: Array<{read: string; waitedMs: number; at: number}> = [];
   let waited = 0;
+  let slept = 0;
+  const record = (read: string) => {
+    reads.push({read, waitedMs: waited, at: Date.now() + slept});
+    waited = 0;
+  };
   const cloud = {
     waitOperation: (_name: string, _seconds: number, signal?: AbortSignal) => {
-      reads.push({read: 'WaitOperation', waitedMs: waited});
-      waited = 0;
+      record('WaitOperation');
       return (script.waitOperation ?? (() => Promise.resolve({done: false})))(signal);
     },
     getOperation: () => {
-      reads.push({read: 'GetOperation', waitedMs: waited});
-      waited = 0;
+      record('GetOperation');
       return script.getOperation?.() ?? Promise.resolve({done: true});
     },
     executions: {
       getExecution: async () => {
-        reads.push({read: 'GetExecution', waitedMs: waited});
-        waited = 0;
+        record('GetExecution');
+        setImmediate(() => script.onGetExecution?.());
         return [script.executions.length > 1 ? script.executions.shift() : script.executions[0]];
       },
     },
@@ -84,7 +93,10 @@ function scripted(script: {waitOperation?: (signal?: AbortSignal) => Promise<Ope
   const notes: string[] = [];
   const progress: string[] = [];
   const wait = (extra: Partial<Waiting> = {}): Waiting => ({
-    retry: {budgetMs: 60_000, initialDelayMs: 10, maxDelayMs: 100, sleep: async (ms) => void (waited += ms), random: () => 0},
+    retry: {budgetMs: 60_000, initialDelayMs: 10, maxDelayMs: 100, sleep: async (ms) => {
+      waited += ms;
+      slept += ms;
+    }, random: () => 0},
     deadline: Date.now() + 600_000,
     onProgress: (line) => progress.push(line),
     onNote: (line) => notes.push(line),
@@ -94,8 +106,8 @@ function scripted(script: {waitOperation?: (signal?: AbortSignal) => Promise<Ope
   return {cloud, reads, notes, progress, wait};
 }
 const started = {operation: OPERATION, execution: {name: NAME}};
-/** Every read after the first waited its turn. */
-const paced = (reads: Array<{waitedMs: number}>) => reads.slice(1).every((r) => r.waitedMs > READ_FLOOR_MS - 50);
+/** Every read after the first came at least a floor after the one before. */
+const paced = (reads: Array<{at: number}>) => reads.slice(1).every((r, i) => r.at - reads[i].at >= READ_FLOOR_MS - 20);
 
 describe('the pace of the wait', () => {
   it('reads the execution at its floor once WaitOperation answers at once, without calling it again', async () => {
@@ -144,6 +156,23 @@ describe('the pace of the wait', () => {
     assert.deepEqual(reads.map((r) => r.read), ['WaitOperation', 'GetExecution']);
     assert.ok(paced(reads), 'the wake-up read waited its turn');
     assert.equal(pollSignal?.aborted, true, 'the long poll was ended');
+  });
+
+  it('polls again at once after a long poll that held to its timeout, and reads progress during the next one', async () => {
+    let progressRead: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => (progressRead = resolve));
+    const polls = [
+      () => new Promise<Operation>((resolve) => setTimeout(() => resolve({done: false}), READ_FLOOR_MS + 100)),
+      () => read.then(() => ({done: true})),
+    ];
+    const executions = [running, succeeded];
+    const {cloud, reads, progress, wait} = scripted({waitOperation: () => (polls.shift() as () => Promise<Operation>)(), executions, onGetExecution: () => progressRead()});
+    assert.equal(await waitForExecution(cloud, started, wait()), succeeded);
+    assert.deepEqual(reads.map((r) => r.read), ['WaitOperation', 'WaitOperation', 'GetExecution', 'GetExecution']);
+    assert.equal(reads[1].waitedMs, 0, 'the next long poll starts at once');
+    assert.ok(paced(reads.slice(1, 3)), 'the progress read waits its turn');
+    assert.deepEqual(progress, ['0 / 1 complete, 1 running']);
+    assert.equal(reads[3].waitedMs, 0, 'the read after the operation is done goes at once');
   });
 
   it('paces a job write\'s operation too, and reads it with GetOperation when WaitOperation does not exist', async () => {
