@@ -8,7 +8,7 @@ import {Iam} from './iam.ts';
 import {checkExecutionToken} from './jobs.ts';
 import {LogStore} from './logging.ts';
 import {jobPath, parseJobName} from './names.ts';
-import {Operations} from './operations.ts';
+import {Operations, type WaitOperationBehaviour} from './operations.ts';
 import type {OutOfMemoryResult} from './outcomes.ts';
 import {Protos, type Message} from './protos.ts';
 import type {ImageConfig, Runtime} from './runtime.ts';
@@ -24,6 +24,7 @@ import {checkLaunchStage, jobSpec, type LaunchStageRefusal} from './validation.t
 export type {FaultRule, Faults} from './faults.ts';
 export type {OutOfMemoryResult} from './outcomes.ts';
 export type {ImageConfig} from './runtime.ts';
+export type {WaitOperationBehaviour} from './operations.ts';
 export type {RecordedCall} from './server.ts';
 export type {LaunchStageRefusal} from './validation.ts';
 
@@ -56,6 +57,8 @@ export interface EmulatorOptions {
    * the message real refusals show; 'failed-precondition': FAILED_PRECONDITION, "Precondition check failed."
    */
   launchStageRefusal?: LaunchStageRefusal;
+  /** What WaitOperation does; default 'hold', until the operation is done or the timeout passes. */
+  waitOperation?: WaitOperationBehaviour;
   /** Called once for every call when it is answered (the CLI logs these). */
   onCall?: (call: RecordedCall) => void;
   /** Fault rules in place from the start, as faults.add() would add them; each must name a method served. */
@@ -118,6 +121,7 @@ class CloudRunEmulator implements Emulator {
         killGraceMs: options.killGraceMs ?? 10_000,
         outOfMemory: options.outOfMemory ?? 'term_signal',
         launchStageRefusal: options.launchStageRefusal ?? 'invalid-argument',
+        waitOperation: waitOperationBehaviour(options.waitOperation),
       },
       clock,
       store: new Store(),
@@ -211,6 +215,12 @@ class CloudRunEmulator implements Emulator {
     this.#server.stop();
     await Promise.all([...this.#rt.store.executions.values()].map(record => record.run.kill()));
   }
+}
+
+function waitOperationBehaviour(value: WaitOperationBehaviour = 'hold'): WaitOperationBehaviour {
+  if (value === 'hold' || value === 'immediate' || value === 'unimplemented') return value;
+  if (typeof value === 'object' && Number.isInteger(value.code) && value.code > 0 && value.code <= 16) return value;
+  throw new TypeError(`waitOperation must be 'hold', 'immediate', 'unimplemented' or {code: 1-16, message}, got ${JSON.stringify(value)}`);
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {

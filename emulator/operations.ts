@@ -9,6 +9,13 @@ import type {Message, Protos} from './protos.ts';
 export const JOB_TYPE = 'google.cloud.run.v2.Job';
 export const EXECUTION_TYPE = 'google.cloud.run.v2.Execution';
 
+/**
+ * What WaitOperation does, which operations.proto leaves to each server: 'hold' until the operation
+ * is done or the timeout passes; answer at once ('immediate', "best effort … including
+ * immediately"); not exist ('unimplemented'); or fail every call with a status.
+ */
+export type WaitOperationBehaviour = 'hold' | 'immediate' | 'unimplemented' | {code: number; message: string};
+
 export type OperationResult = {response: Message} | {error: {code: number; message: string}};
 
 export interface OperationRecord {

@@ -2,7 +2,7 @@
 // execution machinery (there is no module-level state).
 import type {Clock} from './clock.ts';
 import type {LogStore} from './logging.ts';
-import type {Operations} from './operations.ts';
+import type {Operations, WaitOperationBehaviour} from './operations.ts';
 import type {OutOfMemoryResult} from './outcomes.ts';
 import type {Protos} from './protos.ts';
 import type {Store} from './store.ts';
@@ -25,6 +25,7 @@ export interface RuntimeOptions {
   killGraceMs: number;
   outOfMemory: OutOfMemoryResult;
   launchStageRefusal: LaunchStageRefusal;
+  waitOperation: WaitOperationBehaviour;
 }
 
 export interface Runtime {

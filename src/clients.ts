@@ -77,6 +77,7 @@ export class CloudRun {
    * waitOperation long-polls google.longrunning.Operations.WaitOperation, which the generated
    * clients' methods do not expose, through the operations stub they build anyway: it answers
    * as soon as the operation is done, so completion is noticed at once without polling often.
+   * It is best effort: it may answer before its timeout, even at once, with the operation not done.
    */
   async waitOperation(name: string, timeoutSeconds: number, signal?: AbortSignal): Promise<Operation> {
     const stub = (await this.jobs.operationsClient.operationsStub) as unknown as OperationsStub;
@@ -91,6 +92,12 @@ export class CloudRun {
       // Closing a client leaves its calls running: a cancelled run must end this one itself.
       signal?.addEventListener('abort', () => call.cancel(), {once: true});
     });
+  }
+
+  /** getOperation reads an operation once, for when WaitOperation is not to be had. */
+  async getOperation(name: string): Promise<Operation> {
+    const [op] = await this.jobs.operationsClient.getOperation({name} as protos.google.longrunning.GetOperationRequest, {timeout: 20_000});
+    return op;
   }
 
   async close(): Promise<void> {

@@ -2,19 +2,29 @@ import type {protos} from '@google-cloud/run';
 import {Status} from 'google-gax';
 import type {CloudRun, Execution, Job, Operation, Task} from './clients.ts';
 import {abortable} from './abort.ts';
-import {ActionError, explain, OperationFailed, rpcCode} from './errors.ts';
+import {ActionError, errorMessage, explain, OperationFailed, rpcCode} from './errors.ts';
 import {runMessage} from './gax.ts';
 import type {Inputs} from './inputs.ts';
 import {isFinished} from './outcome.ts';
-import {withRetries, type RetryPolicy} from './retry.ts';
+import {Pace, READ_FLOOR_MS} from './pace.ts';
+import {isTransient, withRetries, type RetryPolicy} from './retry.ts';
 import {millis} from './time.ts';
 
 /** How long one WaitOperation call may hold; the server may answer sooner. */
 const LONG_POLL_SECONDS = 30;
-/** Between GetExecution reads when the server offers no WaitOperation. */
-const POLL_MS = 3000;
 /** How long a CancelExecution may take before the action stops waiting for its answer. */
 const CANCEL_BOUND_MS = 5000;
+
+/**
+ * Wake is a hint from outside Cloud Run that the execution may have just finished, such as the
+ * platform's `Container called exit(N).` line in its log: fire() makes the wait read the execution
+ * as soon as its floor allows, instead of at the end of a long poll. The hint itself costs no read.
+ */
+export class Wake extends EventTarget {
+  fire(): void {
+    this.dispatchEvent(new Event('wake'));
+  }
+}
 
 export interface Waiting {
   retry: RetryPolicy;
@@ -23,6 +33,9 @@ export interface Waiting {
   onProgress: (line: string) => void;
   /** Fires when the workflow is cancelled. */
   signal: AbortSignal;
+  /** Told why the wait changed how it reads, for debug logging. */
+  onNote?: (line: string) => void;
+  wake?: Wake;
 }
 
 /** The execution outlived the run's one deadline, derived from its task timeout and retries. */
@@ -39,13 +52,26 @@ const decodeJob = (any?: {value?: unknown} | null): Job | undefined => {
 
 /**
  * awaitJobOperation long-polls a job operation until it is done and returns its result, or throws
- * its error as OperationFailed. Used for job writes, whose operation ends when the job is ready.
+ * its error as OperationFailed. Used for job writes, whose operation ends when the job is ready. Each
+ * call waits its turn, and when WaitOperation fails for good the operation is read with GetOperation instead.
  */
 export async function awaitJobOperation(cloud: CloudRun, first: Operation, waiting: Waiting): Promise<Job | undefined> {
+  const name = first.name as string;
+  const pace = new Pace(waiting.retry.sleep, waiting.signal);
+  let longPoll = true;
   let op = first;
   while (!op.done) {
     if (Date.now() > waiting.deadline) throw new ActionError(`Operation ${first.name} did not finish in time.`);
-    op = await withRetries(() => cloud.waitOperation(first.name as string, LONG_POLL_SECONDS), waiting.retry);
+    const read = async () => {
+      await pace.turn();
+      return longPoll ? cloud.waitOperation(name, LONG_POLL_SECONDS, waiting.signal) : cloud.getOperation(name);
+    };
+    op = await withRetries(read, waiting.retry).catch((err) => {
+      if (!longPoll || waiting.signal.aborted) throw err;
+      waiting.onNote?.(`WaitOperation ${name} failed (${errorMessage(err)}); reading the operation instead.`);
+      longPoll = false;
+      return op;
+    });
   }
   if (op.error) throw new OperationFailed(op.error);
   return decodeJob(op.response);
@@ -136,55 +162,124 @@ async function createdSince(cloud: CloudRun, job: string, since: number, retry: 
 
 const shortName = (execution: Execution) => String(execution.name).split('/').pop();
 
+/** What one long poll of the run's operation told. */
+type Held =
+  | {done: boolean; early: boolean}
+  | {error: unknown}
+  /** A read made on a wake-up found the execution finished. */
+  | {finished: Execution};
+
 /**
- * waitForExecution returns the execution once it has finished. WaitOperation wakes it as soon
- * as the run's operation is done; the verdict is then read from the Execution itself, since
- * the operation reports a cancelled execution as a success.
+ * waitForExecution returns the execution once it has finished, making at most one Cloud Run read
+ * per floor (src/pace.ts). WaitOperation wakes it as soon as the run's operation is done; the
+ * verdict is then read from the Execution itself, since the operation reports a cancelled execution
+ * as a success. The operation is done exactly when the execution completes, so a long poll that
+ * answers "not done" needs no read of the execution to confirm it: the next long poll starts at
+ * once, and the execution is read during it, for progress. A long poll that answers before the floor
+ * is no long poll, and one that fails for good (or keeps failing for the retry budget) is given up:
+ * the execution is then read at the floor's pace, which notices completion one floor after it at
+ * the latest.
  */
 export async function waitForExecution(cloud: CloudRun, started: Started, waiting: Waiting): Promise<Execution> {
   const name = started.execution.name as string;
   const {signal} = waiting;
+  const pace = new Pace(waiting.retry.sleep, signal);
   const read = () =>
     abortable(
-      withRetries(async () => (await cloud.executions.getExecution({name}, {timeout: 20_000}))[0], waiting.retry),
+      withRetries(async () => {
+        await pace.turn();
+        return (await cloud.executions.getExecution({name}, {timeout: 20_000}))[0];
+      }, waiting.retry),
       signal,
     ).catch((err) => {
       throw signal.aborted ? err : stateUnknown(name, err);
     });
-  let longPoll = started.operation !== undefined;
-  let settle = 250;
   let lastProgress = '';
+  const progress = (execution: Execution) => {
+    const line = describeProgress(execution);
+    if (line !== lastProgress) waiting.onProgress(line);
+    lastProgress = line;
+  };
+  let operation = started.operation;
+  let failingSince: number | undefined;
+  let progressDue = false;
+  const giveUp = (why: string) => {
+    waiting.onNote?.(`WaitOperation ${operation} ${why}; reading execution ${name} every ${READ_FLOOR_MS / 1000} s instead.`);
+    operation = undefined;
+  };
   for (;;) {
     const remaining = Math.ceil((waiting.deadline - Date.now()) / 1000);
     if (remaining <= 0) throw new WaitDeadline(`execution ${name} outlived its deadline`);
-    let done = false;
-    if (longPoll) {
-      try {
-        const op = await abortable(
-          withRetries(
-            () => cloud.waitOperation(started.operation as string, Math.min(LONG_POLL_SECONDS, remaining), signal),
-            waiting.retry,
-          ),
-          signal,
-        );
-        done = Boolean(op.done);
-      } catch (err) {
-        if (signal.aborted) throw err;
-        if (rpcCode(err) !== Status.UNIMPLEMENTED) throw stateUnknown(name, err);
-        longPoll = false;
+    if (operation) {
+      const held = await hold(cloud, operation, Math.min(LONG_POLL_SECONDS, remaining), progressDue, pace, waiting, read, progress);
+      progressDue = false;
+      if ('finished' in held) return held.finished;
+      if ('error' in held) {
+        if (signal.aborted) throw held.error;
+        failingSince ??= Date.now();
+        const detail = explain(held.error, 'WaitOperation', operation).message;
+        if (!isTransient(held.error)) giveUp(`failed (${detail})`);
+        else if (Date.now() - failingSince > waiting.retry.budgetMs) giveUp(`kept failing (${detail})`);
+        else waiting.onNote?.(`WaitOperation ${operation} failed (${detail}); trying it again after reading the execution.`);
+      } else {
+        failingSince = undefined;
+        if (held.done) {
+          // Completion is read at once, and from now on only the execution is read.
+          pace.skipFloor();
+          operation = undefined;
+        } else if (held.early) {
+          giveUp('answered before its timeout');
+        } else {
+          progressDue = true;
+          continue;
+        }
       }
     }
     const execution = await read();
     if (isFinished(execution)) return execution;
-    const progress = describeProgress(execution);
-    if (progress !== lastProgress) waiting.onProgress(progress);
-    lastProgress = progress;
-    if (!longPoll) await waiting.retry.sleep(POLL_MS, signal);
-    else if (done) {
-      // The operation is done but the execution does not show it yet: read again shortly.
-      await waiting.retry.sleep(settle, signal);
-      settle = Math.min(settle * 2, POLL_MS);
+    progress(execution);
+  }
+}
+
+/**
+ * hold long-polls the run's operation once, in its turn. Meanwhile the execution is read when its
+ * turn comes if progress is due, and after a wake-up; the long poll goes on, and its answer is not
+ * kept waiting by either.
+ */
+async function hold(
+  cloud: CloudRun,
+  operation: string,
+  seconds: number,
+  progressDue: boolean,
+  pace: Pace,
+  waiting: Waiting,
+  read: () => Promise<Execution>,
+  progress: (execution: Execution) => void,
+): Promise<Held> {
+  await pace.turn();
+  const sent = Date.now();
+  const ended = new AbortController();
+  const poll: Promise<Held> = cloud.waitOperation(operation, seconds, AbortSignal.any([waiting.signal, ended.signal])).then(
+    // Early: sooner than the floor, and than the timeout it was given (less a margin for the network).
+    (op) => ({done: Boolean(op.done), early: !op.done && Date.now() - sent < Math.min(READ_FLOOR_MS, seconds * 1000 - 500)}),
+    (error: unknown) => ({error}),
+  );
+  const never = new Promise<undefined>(() => undefined);
+  let due = progressDue ? pace.free(ended.signal) : never;
+  try {
+    for (;;) {
+      const woken = new Promise<void>((resolve) =>
+        waiting.wake?.addEventListener('wake', () => resolve(), {once: true, signal: ended.signal}),
+      ).then(() => pace.free(ended.signal));
+      const held = await abortable(Promise.race([poll, due, woken]), waiting.signal);
+      if (held) return held;
+      due = never;
+      const execution = await read();
+      if (isFinished(execution)) return {finished: execution};
+      progress(execution);
     }
+  } finally {
+    ended.abort();
   }
 }
 
@@ -198,10 +293,7 @@ function describeProgress(execution: Execution): string {
 }
 
 function stateUnknown(execution: string, err: unknown): ActionError {
-  return new ActionError(
-    `The state of execution ${execution} cannot be known (${explain(err, 'GetExecution', execution).message}); ` +
-      'it may still be running.',
-  );
+  return new ActionError(`The state of execution ${execution} cannot be known (${explain(err, 'GetExecution', execution).message}).`);
 }
 
 /** listTasks lists the tasks of a finished execution, for the exit code and message of the failure. */

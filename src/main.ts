@@ -54,6 +54,7 @@ export async function run({getInput, env, io, version, signal = new AbortControl
   let cloud: CloudRun | undefined;
   let logs: LogFollower | undefined;
   let started: Started | undefined;
+  let finished: Execution | undefined;
   let facts: SummaryFacts | undefined;
   let inputs: Inputs | undefined;
   try {
@@ -67,7 +68,7 @@ export async function run({getInput, env, io, version, signal = new AbortControl
     const retry = retryPolicy(io, signal);
     // Before it starts, a run may wait for another one, within its own timeout.
     const startBy = Date.now() + (inputs.timeoutSeconds ?? 600) * 1000 + START_SLACK_MS;
-    const waiting: Waiting = {retry, deadline: startBy, onProgress: (line) => io.info(line), signal};
+    const waiting: Waiting = {retry, deadline: startBy, onProgress: (line) => io.info(line), onNote: (line) => io.debug(line), signal};
 
     if (inputs.dryRun) return await abortable(dryRun(cloud, job, inputs, waiting, io, version), signal);
     const claimant = {holder: holderId(env)};
@@ -96,12 +97,12 @@ export async function run({getInput, env, io, version, signal = new AbortControl
       logs = new LogFollower(options, logSettings(job, facts), io);
       logs.start(started.execution.taskCount ?? 1);
     }
-    const finished = await waitForExecution(cloud, started, {...waiting, deadline: waitDeadline(started.execution)});
+    finished = await waitForExecution(cloud, started, {...waiting, deadline: waitDeadline(started.execution)});
+    io.remember('settled', 'true');
     await logs?.finish(finished);
     const tasks = finished.succeededCount === finished.taskCount ? [] : await listTasks(cloud, finished.name as string, retry);
     const outcome = judge(finished, tasks);
     report(finished, outcome, facts, io);
-    io.remember('settled', 'true');
     if (outcome.status !== 'succeeded') showFailureTail(logs, io);
     await io.summary(summaryMarkdown({...facts, ...outcomeFacts(finished, outcome)}));
   } catch (err) {
@@ -111,6 +112,11 @@ export async function run({getInput, env, io, version, signal = new AbortControl
     } else if (signal.aborted) {
       io.output('status', 'cancelled');
       io.fail(`${stoppedBy} before the job was started: nothing was run.`);
+    } else if (facts && inputs?.wait && !finished) {
+      // The run ended by itself, not by the runner's hand: its execution is not cancelled, here or in the post step.
+      io.remember('settled', 'true');
+      io.output('status', 'failed');
+      io.fail(`${errorMessage(err)} Execution ${facts.execution} was left running. Console: ${facts.consoleUrl}`);
     } else {
       io.output('status', 'failed');
       io.fail(errorMessage(err));

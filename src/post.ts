@@ -14,9 +14,14 @@ export interface PostContext {
 }
 
 /**
- * post is the second chance when the main step was killed outright, before it could cancel
- * the execution it started: if that execution is still running, cancel it (or, with
- * cancel_on_abort: false, say it is still running). It never starts anything.
+ * post is the second chance when the runner interrupted the main step before it could settle the
+ * execution it started. The main step remembers `execution` once it waits for one, and
+ * `settled: true` once it has dealt with it by itself: the execution finished, was cancelled, or was
+ * left running after an error the main step reported (a main step that could not read the state
+ * of its execution says so, and the migration goes on). Without that, the main step was killed
+ * outright, or was cancelled (or ran past its deadline) and its cancel did not go through
+ * (`settled: false`): if the execution is still running, cancel it (or, with cancel_on_abort: false,
+ * say it is still running). It never starts anything.
  */
 export async function post({getInput, getState, env, io}: PostContext): Promise<void> {
   const execution = getState('execution');

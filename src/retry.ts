@@ -22,7 +22,7 @@ export interface RetryPolicy {
   onRetry?: (err: unknown, delayMs: number) => void;
 }
 
-const isTransient = (err: unknown): boolean => TRANSIENT.has(rpcCode(err) ?? -1);
+export const isTransient = (err: unknown): boolean => TRANSIENT.has(rpcCode(err) ?? -1);
 
 /**
  * withRetries runs a read until it succeeds, fails for good, or the budget runs out.

@@ -294,7 +294,7 @@ describe('the action, run from dist/ against the emulator', () => {
     emulator.faults.add({method: 'GetExecution', code: Status.PERMISSION_DENIED, message: "Permission 'run.executions.get' denied", times: 1});
     const result = await action({job: 'unreadable', image: IMAGE, command: node('')});
     assert.equal(result.code, 1);
-    assert.match(errorsOf(result)[0], /^The state of execution .*unreadable-\w{5} cannot be known .*run\.executions\.get.*; it may still be running\.$/);
+    assert.match(errorsOf(result)[0], /^The state of execution .*unreadable-\w{5} cannot be known .*run\.executions\.get.*\)\. Execution unreadable-\w{5} was left running\. Console: https:\/\/\S+$/);
     assert.notEqual(result.outputs.status, 'succeeded');
   });
 

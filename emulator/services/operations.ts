@@ -1,6 +1,7 @@
 // google.longrunning.Operations: GetOperation, ListOperations, DeleteOperation,
 // CancelOperation and WaitOperation, served on the same port as the Cloud Run API.
 import {durationMs} from '../clock.ts';
+import {RpcError, unimplemented} from '../errors.ts';
 import {parseLocation} from '../names.ts';
 import {operationMessage} from '../operations.ts';
 import {paginate} from '../paging.ts';
@@ -15,7 +16,11 @@ const MAX_WAIT_MS = 60_000;
 const DEADLINE_MARGIN_MS = 50;
 
 async function waitOperation(rt: Runtime, request: Message, context: CallContext): Promise<Message> {
+  const behaviour = rt.options.waitOperation;
+  if (behaviour === 'unimplemented') throw unimplemented('The Cloud Run emulator does not implement google.longrunning.Operations/WaitOperation.');
+  if (typeof behaviour === 'object') throw new RpcError(behaviour.code, behaviour.message);
   const operation = rt.operations.get(request.name);
+  if (behaviour === 'immediate') return operationMessage(operation, rt.protos);
   const requested = request.timeout ? durationMs(request.timeout) : MAX_WAIT_MS;
   const timeoutMs = Math.max(0, Math.min(requested, MAX_WAIT_MS, context.deadline - DEADLINE_MARGIN_MS - Date.now()));
   await rt.operations.wait(operation, timeoutMs, context.signal);
