@@ -161,7 +161,7 @@ describe('the standalone emulator', () => {
       assert.ok(!result.stdout.includes('sqlite://from-config'), 'the secret is not printed');
       const missing = await cli(emulator.address, '--job', 'not-in-registry', '--image', 'app:2');
       assert.equal(missing.code, 1);
-      assert.match(missing.stderr, /^error: Execution not-in-registry-\w{5} of job not-in-registry could not start: Image 'app:2' not found\./m);
+      assert.match(missing.stderr, /^error: CreateJob \S+\/jobs\/not-in-registry failed: Image 'app:2' not found\./m);
     } finally {
       emulator.child.kill('SIGTERM');
     }
