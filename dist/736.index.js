@@ -27,6 +27,8 @@ export const modules = {
 const BACKFILL_PAGES = 5;
 /** Tail entries held while the backfill runs; beyond this the tail waits (its stream is paused). */
 const HOLD_LIMIT = 1000;
+/** A backfill that waits for the read quota holds the tail's entries this long at most, then they are shown. */
+const MAX_HOLD_MS = 2000;
 /** However much the job printed, the action stops following its logs this long after it ended. */
 const MAX_DRAIN_MS = 5 * 60_000;
 /**
@@ -84,6 +86,8 @@ class LogFollower {
     #pollMs;
     #stopped = false;
     #failed = false;
+    /** While the read of what came before the tail opened is under way: the drain waits for it. */
+    #backfilling = false;
     #toldSuppressed = false;
     #running;
     /** Page reads run one after the other, so that each starts where the last one ended. */
@@ -119,7 +123,8 @@ class LogFollower {
     async finish(execution) {
         const tasks = (0,_outcome_js__WEBPACK_IMPORTED_MODULE_6__/* .hasStarted */ .gd)(execution) ? (execution.taskCount ?? 1) : 0;
         // Once entries have come out of order, more may come after the last line: wait for quiet then too.
-        const caughtUp = () => this.#failed || (!this.#printed.late && Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean));
+        const caughtUp = () => this.#failed ||
+            (!this.#backfilling && !this.#printed.late && Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean));
         const ended = Date.now();
         const quietFrom = () => Math.max(ended, this.#lastArrival) + this.#settings.settleMs;
         // One page read now catches up at once, instead of waiting out the tail's buffer window.
@@ -131,7 +136,8 @@ class LogFollower {
         }
         while (!caughtUp() && Date.now() < ended + MAX_DRAIN_MS) {
             // Quiet means no line for the settle period: as the tail shows, or as a read begun after it found.
-            if (Date.now() >= quietFrom() && (this.#stream || this.#lastReadStart >= quietFrom()))
+            const quiet = Date.now() >= quietFrom() && !this.#backfilling;
+            if (quiet && (this.#stream || this.#lastReadStart >= quietFrom()))
                 break;
             if (!this.#stream && Date.now() >= quietFrom())
                 this.#wake?.();
@@ -250,8 +256,13 @@ class LogFollower {
             stream.on('error', (err) => (this.#stopped && (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.CANCELLED ? resolve() : reject(err)));
             stream.on('end', resolve);
         });
-        // The tail opens as the execution starts: what came before is at most a few pages.
-        await Promise.race([this.#readPages({ maxPages: BACKFILL_PAGES }), ended]);
+        // The tail opens as the execution starts: what came before is at most a few pages. Should
+        // the backfill wait for the read quota, the job's lines are shown meanwhile, and the
+        // backfill's, older, when it comes.
+        const holding = new Promise((resolve) => setTimeout(resolve, MAX_HOLD_MS).unref());
+        this.#backfilling = true;
+        const backfill = this.#readPages({ maxPages: BACKFILL_PAGES }).finally(() => (this.#backfilling = false));
+        await Promise.race([backfill, ended, holding]);
         backfilled = true;
         print(held.sort(byTime));
         held.length = 0;

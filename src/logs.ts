@@ -14,6 +14,8 @@ type LogEntry = protos.google.logging.v2.ILogEntry;
 const BACKFILL_PAGES = 5;
 /** Tail entries held while the backfill runs; beyond this the tail waits (its stream is paused). */
 const HOLD_LIMIT = 1000;
+/** A backfill that waits for the read quota holds the tail's entries this long at most, then they are shown. */
+const MAX_HOLD_MS = 2000;
 /** However much the job printed, the action stops following its logs this long after it ended. */
 const MAX_DRAIN_MS = 5 * 60_000;
 /**
@@ -91,6 +93,8 @@ export class LogFollower {
   #pollMs: number;
   #stopped = false;
   #failed = false;
+  /** While the read of what came before the tail opened is under way: the drain waits for it. */
+  #backfilling = false;
   #toldSuppressed = false;
   #running?: Promise<void>;
   /** Page reads run one after the other, so that each starts where the last one ended. */
@@ -131,7 +135,8 @@ export class LogFollower {
     const tasks = hasStarted(execution) ? (execution.taskCount ?? 1) : 0;
     // Once entries have come out of order, more may come after the last line: wait for quiet then too.
     const caughtUp = () =>
-      this.#failed || (!this.#printed.late && Array.from({length: tasks}, (_, i) => this.#exited.get(i)).every(Boolean));
+      this.#failed ||
+      (!this.#backfilling && !this.#printed.late && Array.from({length: tasks}, (_, i) => this.#exited.get(i)).every(Boolean));
     const ended = Date.now();
     const quietFrom = () => Math.max(ended, this.#lastArrival) + this.#settings.settleMs;
     // One page read now catches up at once, instead of waiting out the tail's buffer window.
@@ -141,7 +146,8 @@ export class LogFollower {
     }
     while (!caughtUp() && Date.now() < ended + MAX_DRAIN_MS) {
       // Quiet means no line for the settle period: as the tail shows, or as a read begun after it found.
-      if (Date.now() >= quietFrom() && (this.#stream || this.#lastReadStart >= quietFrom())) break;
+      const quiet = Date.now() >= quietFrom() && !this.#backfilling;
+      if (quiet && (this.#stream || this.#lastReadStart >= quietFrom())) break;
       if (!this.#stream && Date.now() >= quietFrom()) this.#wake?.();
       await sleep(50);
     }
@@ -248,8 +254,13 @@ export class LogFollower {
       stream.on('error', (err: Error) => (this.#stopped && rpcCode(err) === Status.CANCELLED ? resolve() : reject(err)));
       stream.on('end', resolve);
     });
-    // The tail opens as the execution starts: what came before is at most a few pages.
-    await Promise.race([this.#readPages({maxPages: BACKFILL_PAGES}), ended]);
+    // The tail opens as the execution starts: what came before is at most a few pages. Should
+    // the backfill wait for the read quota, the job's lines are shown meanwhile, and the
+    // backfill's, older, when it comes.
+    const holding = new Promise((resolve) => setTimeout(resolve, MAX_HOLD_MS).unref());
+    this.#backfilling = true;
+    const backfill = this.#readPages({maxPages: BACKFILL_PAGES}).finally(() => (this.#backfilling = false));
+    await Promise.race([backfill, ended, holding]);
     backfilled = true;
     print(held.sort(byTime));
     held.length = 0;

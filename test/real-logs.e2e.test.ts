@@ -8,7 +8,9 @@ import {startEmulator, type Emulator, type EmulatorOptions} from '../emulator/in
 import {ROOT, runAction, type ActionRun, type RunOptions} from '../scripts/local-runner.ts';
 import {clientOptions, type Execution} from '../src/clients.ts';
 import type {Io} from '../src/io.ts';
+import {loggingGax} from '../src/gax.ts';
 import {LogFollower} from '../src/logs.ts';
+import {LoggingServiceV2Client} from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js';
 
 /**
  * Logs as Cloud Logging meters and delivers them: read quotas shared by a project's runs, a
@@ -43,14 +45,60 @@ const completionMs = (emulator: Emulator, execution: string) => {
   return Number(found.completionTime?.seconds) * 1000 + (found.completionTime?.nanos ?? 0) / 1e6;
 };
 
-/** For each run, whether every RESOURCE_EXHAUSTED answer to its reads was followed by a read that succeeded. */
-function recoveredFromEveryQuotaError(emulator: Emulator, execution: string): boolean {
+/** Whether a run read successfully after its reads were first refused for the quota. */
+function recoveredFromQuotaErrors(emulator: Emulator, execution: string): boolean {
   const reads = emulator.callsTo('ListLogEntries').filter((c) => String(c.request.filter).includes(`"${execution}"`));
-  const lastRefused = reads.findLastIndex((c) => c.code === Status.RESOURCE_EXHAUSTED);
-  return lastRefused === -1 || reads.slice(lastRefused + 1).some((c) => c.code === Status.OK);
+  const firstRefused = reads.findIndex((c) => c.code === Status.RESOURCE_EXHAUSTED);
+  return firstRefused === -1 || reads.slice(firstRefused + 1).some((c) => c.code === Status.OK);
+}
+
+/** Another tool in the project spends the minute's reads. */
+async function spendReadQuota(emulator: Emulator): Promise<void> {
+  const client = new LoggingServiceV2Client(clientOptions(emulator.address), loggingGax);
+  try {
+    for (;;) {
+      const refused = await client
+        .listLogEntries({resourceNames: [`projects/${PROJECT}`]}, {autoPaginate: false})
+        .then(() => false, (err: {code: number}) => err.code === Status.RESOURCE_EXHAUSTED);
+      if (refused) return;
+    }
+  } finally {
+    await client.close();
+  }
 }
 
 describe("logs within Cloud Logging's quotas", () => {
+  it('refuses reads and tails beyond the quotas with RESOURCE_EXHAUSTED, reads with the real message', async () => {
+    const emulator = await emulatorWith({logQuotas: {readsPerMinute: 2, tailSessions: 1}});
+    const client = new LoggingServiceV2Client(clientOptions(emulator.address), loggingGax);
+    const request = {resourceNames: [`projects/${PROJECT}`], filter: 'resource.type="cloud_run_job"'};
+    try {
+      await client.listLogEntries(request, {autoPaginate: false});
+      await client.listLogEntries(request, {autoPaginate: false});
+      await assert.rejects(client.listLogEntries(request, {autoPaginate: false}), (err: {code: number; details: string}) => {
+        assert.equal(err.code, Status.RESOURCE_EXHAUSTED);
+        assert.match(
+          err.details,
+          /^Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'logging\.googleapis\.com' for consumer 'project_number:\d+'\.$/,
+        );
+        return true;
+      });
+      const open = client.tailLogEntries();
+      open.on('error', () => undefined);
+      open.write({resourceNames: request.resourceNames});
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = client.tailLogEntries();
+      refused.write({resourceNames: request.resourceNames});
+      const code = await new Promise((resolve) => refused.on('error', (err: {code: number}) => resolve(err.code)));
+      assert.equal(code, Status.RESOURCE_EXHAUSTED);
+      assert.deepEqual(emulator.tailSessions(PROJECT), {open: 1, peak: 1});
+      open.end();
+      open.cancel();
+    } finally {
+      await client.close();
+    }
+  });
+
   it('prints every line of 12 runs at once in one project, in order, once, with 10 tails at most and 60 reads a minute', async () => {
     const emulator = await emulatorWith();
     const runs = 12;
@@ -78,7 +126,7 @@ describe("logs within Cloud Logging's quotas", () => {
       results.forEach((result, i) => {
         assert.equal(result.code, 0, result.log.join('\n'));
         assert.deepEqual(numbered(result, `run${i}`), expected(`run${i}`, lines));
-        assert.ok(recoveredFromEveryQuotaError(emulator, result.outputs.execution_id), `run ${i} recovered from every quota error`);
+        assert.ok(recoveredFromQuotaErrors(emulator, result.outputs.execution_id), `run ${i} recovered from its quota errors`);
       });
       assert.ok(emulator.tailSessions(PROJECT).peak <= 10);
       const refusedTails = emulator.callsTo('TailLogEntries').filter((c) => c.code === Status.RESOURCE_EXHAUSTED);
@@ -89,22 +137,38 @@ describe("logs within Cloud Logging's quotas", () => {
     }
   });
 
-  it('backs off when the read quota is exceeded and still prints every line of every run, once', async () => {
-    // Few reads and tails, so that six runs must share them and wait their turn.
-    const emulator = await emulatorWith({logQuotas: {readsPerMinute: 12, tailSessions: 2}});
+  it('backs off when another client used up the project\'s read quota, and still prints every line of every run, once', async () => {
+    const emulator = await emulatorWith();
+    await spendReadQuota(emulator);
     const runs = 6;
     const lines = 20;
     const results = await Promise.all(
       Array.from({length: runs}, (_, i) => action(emulator, {job: `scarce-${i}`, command: counting(`run${i}`, lines, 100)})),
     );
-    const refused = emulator.callsTo('ListLogEntries').filter((c) => c.code === Status.RESOURCE_EXHAUSTED);
-    assert.ok(refused.length > 0, 'the read quota was exceeded');
+    const refused = emulator.callsTo('ListLogEntries').filter((c) => c.code === Status.RESOURCE_EXHAUSTED && String(c.request.filter).includes('execution_name'));
+    assert.ok(refused.length > 0, 'the runs were refused reads');
     results.forEach((result, i) => {
       assert.equal(result.code, 0, result.log.join('\n'));
       assert.deepEqual(numbered(result, `run${i}`), expected(`run${i}`, lines));
-      assert.ok(recoveredFromEveryQuotaError(emulator, result.outputs.execution_id), `run ${i} recovered from every quota error`);
       assert.deepEqual(result.annotations, [], 'a quota error is not a failure to read the logs');
     });
+  });
+
+  it('reads pages again after the read quota was exceeded, when no tail is free, until every line is shown', async () => {
+    const emulator = await emulatorWith({logQuotas: {tailSessions: 0}});
+    await spendReadQuota(emulator);
+    const runs = 3;
+    const lines = 10;
+    const results = await Promise.all(
+      Array.from({length: runs}, (_, i) => action(emulator, {job: `pages-only-${i}`, command: counting(`run${i}`, lines, 100)})),
+    );
+    results.forEach((result, i) => {
+      assert.equal(result.code, 0, result.log.join('\n'));
+      assert.deepEqual(numbered(result, `run${i}`), expected(`run${i}`, lines));
+      assert.ok(recoveredFromQuotaErrors(emulator, result.outputs.execution_id), `run ${i} recovered from its quota errors`);
+      assert.deepEqual(result.annotations, [], 'a quota error is not a failure to read the logs');
+    });
+    assert.ok(emulator.callsTo('ListLogEntries').some((c) => c.code === Status.RESOURCE_EXHAUSTED && String(c.request.filter).includes('execution_name')));
   });
 
   it('shows the lines while the job runs when no tail session is free', async () => {
