@@ -14,7 +14,8 @@ import {ROOT, runAction} from '../scripts/local-runner.ts';
  * the same figure for the baseline a user would otherwise write (bench/baseline.ts).
  *
  * BENCH_RUNS (default 5) runs per job length; BENCH_JOB_SECONDS (default 4,40) the lengths;
- * BENCH_LOG_MB (default 100) the size of the log-heavy job, 0 to skip it.
+ * BENCH_LOG_MB (default 100) the size of the log-heavy job, 0 to skip it. Twelve runs of the
+ * longest job also run at once in one project, to count what they ask of Cloud Logging's quotas.
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const JOB_SECONDS = (process.env.BENCH_JOB_SECONDS ?? '4,40').split(',').map(Number);
@@ -206,6 +207,33 @@ for (const length of JOB_SECONDS) {
   }
   const perMinute = median(samples.map((s) => s.readsPerMinuteOfWait));
   rows.push([`Cloud Run reads per minute of waiting, WaitOperation answering at once, ${longest} s job`, perMinute.toFixed(1), '-', 'at most 20']);
+}
+{
+  // Twelve runs at once in one project share its Logging quotas: 60 reads a minute, 10 tails.
+  const together = 12;
+  const length = Math.max(...JOB_SECONDS);
+  const target = await startTarget();
+  try {
+    const results = await Promise.all(
+      Array.from({length: together}, (_, i) =>
+        runAction({
+          inputs: {job: `bench-together-${i}`, project_id: PROJECT, image: 'bench:1', command: tickingJob(length)},
+          env: {CLOUD_RUN_EMULATOR_HOST: target.emulator.address},
+        }),
+      ),
+    );
+    const failed = results.find((r) => r.code !== 0);
+    if (failed) throw new Error(`run failed:\n${failed.log.slice(-20).join('\n')}\n${failed.stderr}`);
+    const reads = target.emulator.callsTo('ListLogEntries');
+    const busiest = Math.max(...reads.map((c) => reads.filter((d) => d.at >= c.at && d.at < c.at + 60_000).length));
+    const refused = reads.filter((c) => c.code === 8).length;
+    rows.push(
+      [`ListLogEntries calls in the busiest minute, ${together} runs of a ${length} s job in one project (refused)`, `${busiest} (${refused})`, '-', 'at most 60'],
+      [`tails open at once, ${together} runs in one project`, String(target.emulator.tailSessions(PROJECT).peak), '-', 'at most 10'],
+    );
+  } finally {
+    await target.stop();
+  }
 }
 rows.push(
   ['log latency, written to printed: median', `${median(latencies).toFixed(0)} ms`, '-', ''],

@@ -7,6 +7,7 @@ import {type FaultRule, type Faults, FaultInjector} from './faults.ts';
 import {Iam} from './iam.ts';
 import {checkExecutionToken} from './jobs.ts';
 import {LogStore} from './logging.ts';
+import type {LogQuotaOptions} from './quotas.ts';
 import {jobPath, parseJobName} from './names.ts';
 import {Operations, type WaitOperationBehaviour} from './operations.ts';
 import type {OutOfMemoryResult} from './outcomes.ts';
@@ -23,6 +24,7 @@ import {checkLaunchStage, jobSpec, type LaunchStageRefusal} from './validation.t
 
 export type {FaultRule, Faults} from './faults.ts';
 export type {OutOfMemoryResult} from './outcomes.ts';
+export type {LogQuotaOptions} from './quotas.ts';
 export type {ImageConfig} from './runtime.ts';
 export type {WaitOperationBehaviour} from './operations.ts';
 export type {RecordedCall} from './server.ts';
@@ -44,6 +46,14 @@ export interface EmulatorOptions {
   secrets?: Record<string, string>;
   /** TailLogEntries' default buffer window; default 2000 ms, as logging.proto says. */
   logBufferMs?: number;
+  /** Cloud Logging's read quotas per project; default 60 ListLogEntries a minute and 10 open tails, as Cloud Logging's. */
+  logQuotas?: LogQuotaOptions;
+  /** How long an entry takes to become readable (List and Tail); default 0. */
+  logIngestionDelayMs?: number;
+  /** Every `every`th entry becomes readable `delayMs` later still, after entries with later timestamps. */
+  logLateEntries?: {every: number; delayMs: number};
+  /** Log exclusions: entries matching one of these filters are never readable, e.g. `logName:"varlog%2Fsystem"`. */
+  logExclusions?: string[];
   /** SIGTERM -> SIGKILL grace when a task attempt is cancelled or times out; default 10000 ms. */
   killGraceMs?: number;
   /**
@@ -93,8 +103,10 @@ export interface Emulator {
   removeSecret(version: string): void;
   /** Runs a job out of band, as gcloud or the console would; returns the execution's full name. */
   startExecution(jobName: string, overrides?: object): string;
-  /** Every LogEntry written, in write order. */
+  /** Every LogEntry written, in write order, whether or not it can be read. */
   logEntries(): object[];
+  /** TailLogEntries sessions open in a project now, and the most open at once so far. */
+  tailSessions(project: string): {open: number; peak: number};
   /** Kills running task processes (SIGKILL) and closes the server. */
   stop(): Promise<void>;
 }
@@ -125,7 +137,12 @@ class CloudRunEmulator implements Emulator {
       },
       clock,
       store: new Store(),
-      logs: new LogStore(clock),
+      logs: new LogStore(clock, {
+        quotas: options.logQuotas,
+        ingestionDelayMs: options.logIngestionDelayMs,
+        lateEntries: options.logLateEntries,
+        exclusions: options.logExclusions,
+      }),
       operations: new Operations(),
       protos,
     };
@@ -208,12 +225,17 @@ class CloudRunEmulator implements Emulator {
   }
 
   logEntries(): object[] {
-    return this.#rt.logs.entries().map(entry => structuredClone(entry.entry));
+    return this.#rt.logs.written().map(entry => structuredClone(entry.entry));
+  }
+
+  tailSessions(project: string): {open: number; peak: number} {
+    return this.#rt.logs.quotas.tails(project);
   }
 
   async stop(): Promise<void> {
     this.#server.stop();
     await Promise.all([...this.#rt.store.executions.values()].map(record => record.run.kill()));
+    this.#rt.logs.stop();
   }
 }
 

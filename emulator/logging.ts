@@ -1,8 +1,12 @@
 // The Cloud Logging side of task execution: every line a task writes becomes a
-// google.logging.v2.LogEntry, shaped as Cloud Run writes them for jobs.
+// google.logging.v2.LogEntry, shaped as Cloud Run writes them for jobs. An entry can be
+// read (ListLogEntries, TailLogEntries) once it is ingested, which can take a while and
+// need not follow the order of timestamps, and never if an exclusion drops it.
 import {type Clock, timestamp} from './clock.ts';
+import {type EntryPredicate, parseFilter} from './filter.ts';
 import {randomHex} from './ids.ts';
 import type {Message} from './protos.ts';
+import {type LogQuotaOptions, LogQuotas} from './quotas.ts';
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
 
@@ -69,19 +73,39 @@ function payloadOf(text: string, severity: string): Message {
   return {jsonPayload: protoStruct(parsed as Record<string, unknown>), severity};
 }
 
+export interface LogStoreOptions {
+  /** Every entry can be read only this long after it was written; default 0. */
+  ingestionDelayMs?: number;
+  /** Every `every`th entry is ingested `delayMs` later still, after entries with later timestamps. */
+  lateEntries?: {every: number; delayMs: number};
+  /** Filters in the Logging query language: entries matching one are never stored, as a sink exclusion does. */
+  exclusions?: string[];
+  quotas?: LogQuotaOptions;
+}
+
 export class LogStore {
+  readonly quotas: LogQuotas;
   readonly #clock: Clock;
-  readonly #entries: StoredEntry[] = [];
+  readonly #written: StoredEntry[] = [];
+  readonly #ingested: StoredEntry[] = [];
   readonly #listeners = new Set<(entry: StoredEntry) => void>();
   readonly #insertIdPrefix = randomHex(4);
+  readonly #delayMs: number;
+  readonly #late?: {every: number; delayMs: number};
+  readonly #excluded: EntryPredicate[];
+  readonly #pending = new Set<NodeJS.Timeout>();
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, options: LogStoreOptions = {}) {
     this.#clock = clock;
+    this.quotas = new LogQuotas(options.quotas);
+    this.#delayMs = options.ingestionDelayMs ?? 0;
+    this.#late = options.lateEntries;
+    this.#excluded = (options.exclusions ?? []).map(filter => parseFilter(filter));
   }
 
   write(source: TaskLogSource, stream: LogStream, severity: string, text: string): void {
     const micros = this.#clock.nowMicros();
-    const seq = this.#entries.length + 1;
+    const seq = this.#written.length + 1;
     const entry: Message = {
       logName: `projects/${source.project}/logs/${LOG_IDS[stream]}`,
       resource: {
@@ -101,15 +125,39 @@ export class LogStore {
       insertId: `${this.#insertIdPrefix}${seq.toString(16).padStart(12, '0')}`,
     };
     const stored = {seq, project: source.project, nanos: BigInt(micros) * 1000n, entry};
-    this.#entries.push(stored);
+    this.#written.push(stored);
+    if (this.#excluded.some(excluded => excluded(entry))) return;
+    const delay = this.#delayMs + (this.#late && seq % this.#late.every === 0 ? this.#late.delayMs : 0);
+    if (delay <= 0) return this.#ingest(stored);
+    const timer = setTimeout(() => {
+      this.#pending.delete(timer);
+      this.#ingest(stored);
+    }, delay).unref();
+    this.#pending.add(timer);
+  }
+
+  /** Every entry written, ingested or not. */
+  written(): readonly StoredEntry[] {
+    return this.#written;
+  }
+
+  /** The entries that can be read, in the order they were ingested. */
+  entries(): readonly StoredEntry[] {
+    return this.#ingested;
+  }
+
+  /** Drops what is still waiting to be ingested. */
+  stop(): void {
+    for (const timer of this.#pending) clearTimeout(timer);
+    this.#pending.clear();
+  }
+
+  #ingest(stored: StoredEntry): void {
+    this.#ingested.push(stored);
     for (const listener of this.#listeners) listener(stored);
   }
 
-  entries(): readonly StoredEntry[] {
-    return this.#entries;
-  }
-
-  /** Calls `listener` with every entry written from now on; returns the unsubscribe function. */
+  /** Calls `listener` with every entry ingested from now on; returns the unsubscribe function. */
   subscribe(listener: (entry: StoredEntry) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

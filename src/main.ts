@@ -95,7 +95,7 @@ export async function run({getInput, env, io, version, signal = new AbortControl
       // Loaded only now, so the Logging client is not parsed before the first Cloud Run call.
       const {LogFollower} = await import('./logs.ts');
       logs = new LogFollower(options, logSettings(job, facts), io);
-      logs.start(started.execution.taskCount ?? 1);
+      logs.start(started.execution);
     }
     finished = await waitForExecution(cloud, started, {...waiting, deadline: waitDeadline(started.execution)});
     io.remember('settled', 'true');
@@ -188,7 +188,7 @@ function logSettings(job: Located, facts: SummaryFacts): LogSettings {
     filter: executionLogFilter(job, facts.execution as string),
     bufferWindowMs: 250,
     pollMs: 5000,
-    graceMs: 10_000,
+    settleMs: 3000,
     tailLines: FAILURE_TAIL_LINES,
     logsUrl: facts.logsUrl as string,
   };

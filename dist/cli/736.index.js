@@ -17,8 +17,6 @@ export const modules = {
 /* harmony import */ var _gax_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8585);
 /* harmony import */ var _outcome_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(4671);
 /* harmony import */ var _sanitize_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(5540);
-/* harmony import */ var _time_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(9834);
-
 
 
 
@@ -29,19 +27,47 @@ export const modules = {
 const BACKFILL_PAGES = 5;
 /** Tail entries held while the backfill runs; beyond this the tail waits (its stream is paused). */
 const HOLD_LIMIT = 1000;
+/** A backfill that waits for the read quota holds the tail's entries this long at most, then they are shown. */
+const MAX_HOLD_MS = 2000;
 /** However much the job printed, the action stops following its logs this long after it ended. */
 const MAX_DRAIN_MS = 5 * 60_000;
+/**
+ * Page reads look this far back from the newest entry printed, for entries ingested after
+ * later ones: the tail's own buffer window, meant to put late entries in order, defaults to
+ * 2 s, and ingestion takes seconds. Further back, a job printing steadily would have every
+ * read fetch a second page of what it already printed, against a quota of 60 reads a minute.
+ */
+const LOOKBACK_MS = 10_000;
+/** The entries printed last, remembered to print each once when a read looks back: one page. */
+const RECENT_ENTRIES = 1000;
+/** A tail refused (10 sessions per project) is asked for again this often: sessions end with their runs. */
+const TAIL_RETRY_MS = 30_000;
+/** After RESOURCE_EXHAUSTED a read waits between half this and this, doubling each time. */
+const QUOTA_BACKOFF_MS = 4000;
+const MAX_QUOTA_BACKOFF_MS = 32_000;
+/** Reading pages, reads slow down to this after the quota was exceeded, and speed up again as they succeed. */
+const MAX_POLL_MS = 30_000;
 const SYSTEM_LOG = 'run.googleapis.com%2Fvarlog%2Fsystem';
 const TASK_LABEL = 'run.googleapis.com/task_index';
 const ATTEMPT_LABEL = 'run.googleapis.com/task_attempt';
 /** The platform's own last line for a task attempt, written to varlog/system when its container ends. */
-const LAST_LINE = /^Container (?:called exit\(\d+\)|terminated on signal \d+)\.$/;
+const LAST_LINE = /^Container (?:called exit\((\d+)\)|terminated on signal \d+)\.$/;
+const SUPPRESSED_BECAUSE = {
+    RATE_LIMIT: "over the live tail's rate limit",
+    NOT_CONSUMED: 'they were not read fast enough',
+};
 /**
  * Follows one execution's log entries into the workflow log while it runs: in order, each
- * once, from the Tail stream when it can, else from ListLogEntries pages. Logs are best
- * effort: a failure to read them is one warning and never changes the verdict.
+ * once, from the Tail stream when it can, else from ListLogEntries pages, within the quotas
+ * the project's other runs share. Logs are best effort: a failure to read them is one warning
+ * and never changes the verdict.
  */
 class LogFollower {
+    /**
+     * Resolves once the logs show every task's container ended for good: it exited 0, or its
+     * last allowed attempt ended. It may never resolve (system logs excluded, logs unreadable).
+     */
+    containersEnded;
     #client;
     #settings;
     #io;
@@ -49,9 +75,20 @@ class LogFollower {
     #last = [];
     /** Per task index, whether the last line printed for it was its container's end. */
     #exited = new Map();
+    #endedTasks = new Set();
+    #stop = new AbortController();
+    #markEnded;
+    #tasks = 1;
+    #maxRetries = 0;
     #lastArrival = 0;
+    /** When the last page read that completed had started. */
+    #lastReadStart = 0;
+    #pollMs;
     #stopped = false;
     #failed = false;
+    /** While the read of what came before the tail opened is under way: the drain waits for it. */
+    #backfilling = false;
+    #toldSuppressed = false;
     #running;
     /** Page reads run one after the other, so that each starts where the last one ended. */
     #pageReads = Promise.resolve();
@@ -62,9 +99,15 @@ class LogFollower {
         this.#client = new _google_cloud_logging_api_build_src_v2_logging_service_v2_client_js__WEBPACK_IMPORTED_MODULE_1__/* .LoggingServiceV2Client */ .O(options, _gax_js__WEBPACK_IMPORTED_MODULE_4__/* .loggingGax */ .e7);
         this.#settings = settings;
         this.#io = io;
+        this.#pollMs = settings.pollMs;
+        this.containersEnded = new Promise((resolve) => (this.#markEnded = resolve));
     }
-    start(taskCount) {
-        this.#multiTask = taskCount > 1;
+    start(execution) {
+        this.#tasks = execution.taskCount ?? 1;
+        this.#maxRetries = execution.template?.maxRetries ?? 3;
+        this.#multiTask = this.#tasks > 1;
+        // Nothing of the execution's is older than it: every read is bounded by its creation.
+        this.#printed.since(instantOf(execution.createTime));
         this.#running = this.#follow().catch((err) => this.#giveUp(err));
     }
     /** The last lines printed, for the failure tail. */
@@ -73,66 +116,105 @@ class LogFollower {
     }
     /**
      * finish stops following once the logs have caught up with the execution's end: every
-     * task's last line is the platform's note that its container ended. Lines that come late
-     * are waited for up to the grace period after the execution's completion.
+     * task's last line is the platform's note that its container ended. As that note may never
+     * come (a cancelled task, system logs excluded), it also stops once the log has been quiet
+     * for the settle period since the end or the last line.
      */
     async finish(execution) {
         const tasks = (0,_outcome_js__WEBPACK_IMPORTED_MODULE_6__/* .hasStarted */ .gd)(execution) ? (execution.taskCount ?? 1) : 0;
-        const caughtUp = () => this.#failed || Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean);
-        const completed = (0,_time_js__WEBPACK_IMPORTED_MODULE_7__/* .millis */ .n)(execution.completionTime) || Date.now();
-        // The grace period runs from the execution's end, and again from the last line that
-        // arrived while lines keep coming, up to a hard limit for a job that printed a lot.
-        const deadline = () => Math.min(Math.max(completed, this.#lastArrival) + this.#settings.graceMs, completed + MAX_DRAIN_MS);
-        // One page read now catches up at once, instead of waiting out the tail's buffer window;
-        // the tail then delivers the rest, if there is more.
-        if (!caughtUp())
-            await this.#readPages({ maxPages: 1 }).catch((err) => this.#giveUp(err));
-        while (!caughtUp() && Date.now() < deadline()) {
-            // Reading pages: ask for the next one now rather than at the next poll.
-            this.#wake?.();
-            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_0__.setTimeout)(Math.min(this.#stream ? 50 : 1000, Math.max(0, deadline() - Date.now())));
+        // Once entries have come out of order, more may come after the last line: wait for quiet then too.
+        const caughtUp = () => this.#failed ||
+            (!this.#backfilling && !this.#printed.late && Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean));
+        const ended = Date.now();
+        const quietFrom = () => Math.max(ended, this.#lastArrival) + this.#settings.settleMs;
+        // One page read now catches up at once, instead of waiting out the tail's buffer window.
+        if (!caughtUp()) {
+            if (this.#stream)
+                this.#readPages({ maxPages: 1 }).catch((err) => this.#giveUp(err));
+            else
+                this.#wake?.();
+        }
+        while (!caughtUp() && Date.now() < ended + MAX_DRAIN_MS) {
+            // Quiet means no line for the settle period: as the tail shows, or as a read begun after it found.
+            const quiet = Date.now() >= quietFrom() && !this.#backfilling;
+            if (quiet && (this.#stream || this.#lastReadStart >= quietFrom()))
+                break;
+            if (!this.#stream && Date.now() >= quietFrom())
+                this.#wake?.();
+            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_0__.setTimeout)(50);
         }
         await this.close();
     }
     async close() {
         this.#stopped = true;
+        this.#stop.abort();
         this.#stream?.end();
         this.#stream?.cancel?.();
         this.#wake?.();
         await this.#running;
+        await this.#pageReads;
         await this.#client.close().catch(() => undefined);
     }
     async #follow() {
-        try {
-            await this.#tail();
-        }
-        catch (err) {
+        /** When to open the tail next: at once after a session ended, Infinity when there is none. */
+        let tailAt = 0;
+        while (!this.#stopped) {
+            if (Date.now() >= tailAt) {
+                const opened = Date.now();
+                try {
+                    await this.#tail();
+                    // The server ended the session (sessions have a maximum length): open another.
+                    tailAt = Date.now() - opened < TAIL_RETRY_MS ? Date.now() + jitter(TAIL_RETRY_MS) : 0;
+                }
+                catch (err) {
+                    if (this.#stopped)
+                        return;
+                    const code = (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err);
+                    if (code === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.PERMISSION_DENIED || code === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.UNAUTHENTICATED)
+                        throw err;
+                    tailAt = code === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.UNIMPLEMENTED ? Infinity : Date.now() + jitter(TAIL_RETRY_MS);
+                    this.#io.debug(`Log tail unavailable (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}); reading pages meanwhile.`);
+                }
+                finally {
+                    this.#stream = undefined;
+                    this.#printed.tailClosed();
+                }
+                if (this.#stopped)
+                    return;
+                if (tailAt === 0)
+                    continue;
+            }
+            // Reading pages while the job runs keeps its lines live, a few pages at a time so
+            // that a chatty job does not take the whole project's read quota. The backfill begun
+            // with a tail that was refused counts as a read.
+            await this.#pageReads;
+            if (Date.now() - this.#lastReadStart >= this.#settings.pollMs / 2)
+                await this.#readPages({ maxPages: BACKFILL_PAGES });
             if (this.#stopped)
                 return;
-            if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.PERMISSION_DENIED || (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.UNAUTHENTICATED)
-                throw err;
-            this.#io.debug(`Log tail unavailable (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}); reading pages instead.`);
+            await this.#pause(Math.min(jitter(this.#pollMs), tailAt - Date.now()));
         }
-        this.#stream = undefined;
-        this.#printed.tailClosed();
-        while (!this.#stopped) {
-            await this.#readPages();
-            if (this.#stopped)
-                break;
-            await new Promise((resolve) => {
-                this.#wake = resolve;
-                setTimeout(resolve, this.#settings.pollMs).unref();
-            });
-        }
+    }
+    #pause(ms) {
+        return new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                this.#wake = undefined;
+                resolve();
+            };
+            const timer = setTimeout(done, Math.max(0, ms));
+            this.#wake = done;
+        });
     }
     /**
      * Streams entries from TailLogEntries until the stream ends. A tail gives only what is
-     * written after it opens, so a backfill reads what came before; entries both return are
+     * ingested after it opens, so a backfill reads what came before; entries both return are
      * printed once, and the tail's are held until the backfill is printed, to keep the order.
      */
     async #tail() {
         const stream = this.#client.tailLogEntries();
         this.#stream = stream;
+        this.#printed.tailOpened();
         const window = this.#settings.bufferWindowMs;
         stream.write({
             resourceNames: [`projects/${this.#settings.project}`],
@@ -159,7 +241,11 @@ class LogFollower {
         const held = [];
         let backfilled = false;
         stream.on('data', (response) => {
-            const entries = response.decode().entries ?? [];
+            const { entries = [], suppressionInfo } = response.decode();
+            if (suppressionInfo?.length)
+                this.#tellSuppressed(suppressionInfo);
+            if (!entries?.length)
+                return;
             if (backfilled)
                 return print(entries);
             held.push(...entries);
@@ -170,46 +256,78 @@ class LogFollower {
             stream.on('error', (err) => (this.#stopped && (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) === google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.CANCELLED ? resolve() : reject(err)));
             stream.on('end', resolve);
         });
-        // The tail opens as the execution starts: what came before is at most a few pages.
-        await Promise.race([this.#readPages({ maxPages: BACKFILL_PAGES }), ended]);
+        // The tail opens as the execution starts: what came before is at most a few pages. Should
+        // the backfill wait for the read quota, the job's lines are shown meanwhile, and the
+        // backfill's, older, when it comes.
+        const holding = new Promise((resolve) => setTimeout(resolve, MAX_HOLD_MS).unref());
+        this.#backfilling = true;
+        const backfill = this.#readPages({ maxPages: BACKFILL_PAGES }).finally(() => (this.#backfilling = false));
+        await Promise.race([backfill, ended, holding]);
         backfilled = true;
         print(held.sort(byTime));
         held.length = 0;
         go('backfill');
         await ended;
     }
-    /** Reads, page by page, the entries from the newest printed on, up to `maxPages` pages. */
+    /** Reads, page by page, the entries from a little before the newest printed on, up to `maxPages` pages. */
     #readPages(options = {}) {
         const read = this.#pageReads.then(() => this.#readPagesNow(options));
         this.#pageReads = read.catch(() => undefined);
         return read;
     }
     async #readPagesNow({ maxPages = Infinity }) {
-        this.#printed.pageReadStarted();
+        if (this.#stopped)
+            return;
+        const started = Date.now();
+        const bound = this.#printed.readStarted();
         try {
-            await this.#readPagesFrom(this.#printed.newest(), maxPages);
+            await this.#readPagesFrom(bound, maxPages);
+            this.#lastReadStart = started;
         }
         finally {
-            this.#printed.pageReadEnded();
+            this.#printed.readEnded();
         }
     }
-    async #readPagesFrom(newest, maxPages) {
-        const bounds = newest ? [`timestamp>="${newest}"`] : [];
+    async #readPagesFrom(bound, maxPages) {
         let pageToken = '';
         for (let page = 0; page < maxPages; page++) {
-            const [entries, , response] = await this.#client.listLogEntries({
+            const { entries, nextPageToken } = await this.#list({
                 resourceNames: [`projects/${this.#settings.project}`],
-                filter: [this.#settings.filter, ...bounds].join('\n'),
+                filter: [this.#settings.filter, bound].filter(Boolean).join('\n'),
                 orderBy: 'timestamp asc',
                 pageSize: 1000,
                 pageToken,
-            }, { autoPaginate: false });
+            });
             const keepingUp = this.#print(entries, 'page');
-            pageToken = response?.nextPageToken ?? '';
+            // An empty page with a token means the search ran out of time, not out of entries.
+            pageToken = nextPageToken;
             if (!keepingUp)
                 await this.#io.drained();
             if (!pageToken || this.#stopped)
                 return;
+        }
+    }
+    /**
+     * One ListLogEntries call. The project's read quota (60 a minute, shared by every run in
+     * it) is waited for when exceeded, with jitter so that runs refused together spread out,
+     * and the reads while the job runs slow down until they succeed again.
+     */
+    async #list(request) {
+        for (let ceiling = QUOTA_BACKOFF_MS;; ceiling = Math.min(ceiling * 2, MAX_QUOTA_BACKOFF_MS)) {
+            try {
+                const [entries, , response] = await this.#client.listLogEntries(request, { autoPaginate: false });
+                this.#pollMs = Math.max(this.#settings.pollMs, this.#pollMs - this.#settings.pollMs / 4);
+                return { entries, nextPageToken: response?.nextPageToken ?? '' };
+            }
+            catch (err) {
+                if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) !== google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.RESOURCE_EXHAUSTED || this.#stopped)
+                    throw err;
+                this.#pollMs = Math.min(MAX_POLL_MS, this.#pollMs * 2);
+                this.#io.debug(`Cloud Logging's read quota is used up for now (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}); reading again shortly.`);
+                await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_0__.setTimeout)(ceiling / 2 + Math.random() * (ceiling / 2), undefined, { signal: this.#stop.signal }).catch(() => undefined);
+                if (this.#stopped)
+                    return { entries: [], nextPageToken: '' };
+            }
         }
     }
     /** Prints the entries not printed yet; false when the reader is behind (see Io.untrusted). */
@@ -220,7 +338,10 @@ class LogFollower {
                 continue;
             const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
             const text = entry.textPayload ?? (entry.jsonPayload ? jsonText(entry.jsonPayload) : '');
-            this.#exited.set(task, Boolean(entry.logName?.endsWith(SYSTEM_LOG)) && LAST_LINE.test(text));
+            const last = entry.logName?.endsWith(SYSTEM_LOG) ? LAST_LINE.exec(text) : null;
+            this.#exited.set(task, last !== null);
+            if (last)
+                this.#containerEnded(task, last[1], entry);
             const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
             if (!text.includes('\n'))
                 lines.push(prefix + (0,_sanitize_js__WEBPACK_IMPORTED_MODULE_5__/* .cleanLine */ .Ow)(text));
@@ -235,6 +356,23 @@ class LogFollower {
         this.#last.splice(0, Math.max(0, this.#last.length - this.#settings.tailLines));
         return this.#io.untrusted(lines);
     }
+    /** A task is done with once it exited 0 or its last allowed attempt ended. */
+    #containerEnded(task, exitCode, entry) {
+        if (exitCode !== '0' && Number(entry.labels?.[ATTEMPT_LABEL] ?? 0) < this.#maxRetries)
+            return;
+        this.#endedTasks.add(task);
+        if (this.#endedTasks.size >= this.#tasks)
+            this.#markEnded();
+    }
+    /** Says once that the tail left entries out, and why: they are in Cloud Logging, not here. */
+    #tellSuppressed(info) {
+        if (this.#toldSuppressed)
+            return;
+        this.#toldSuppressed = true;
+        const count = info.reduce((sum, item) => sum + (item.suppressedCount ?? 0), 0);
+        const why = [...new Set(info.map((item) => SUPPRESSED_BECAUSE[String(item.reason)] ?? `reason ${item.reason}`))].join(', ');
+        this.#io.warning(`Cloud Logging left ${count} of the job's log entries out of the live tail (${why}): lines may be missing here, or shown late. The full log: ${this.#settings.logsUrl}`);
+    }
     #giveUp(err) {
         if (this.#failed)
             return;
@@ -246,6 +384,8 @@ class LogFollower {
         this.#io.warning(`${advice} The verdict still comes from the execution. Logs: ${this.#settings.logsUrl} (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)})`);
     }
 }
+/** Between 3/4 and 5/4 of `ms`, so that runs started together do not read together. */
+const jitter = (ms) => ms * (0.75 + Math.random() / 2);
 /**
  * A structured entry (a line of JSON the job wrote) is printed as that JSON, less the fields
  * Logging lifts into the entry (severity...), not as the Struct it travels as.
@@ -255,66 +395,93 @@ const attemptSuffix = (entry) => {
     const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);
     return attempt > 0 ? `, attempt ${attempt + 1}` : '';
 };
-const instant = (entry) => [Number(entry.timestamp?.seconds ?? 0), entry.timestamp?.nanos ?? 0];
+const instantOf = (t) => [Number(t?.seconds ?? 0), t?.nanos ?? 0];
+const instant = (entry) => instantOf(entry.timestamp);
 const compare = (a, b) => a[0] - b[0] || a[1] - b[1];
 const byTime = (a, b) => compare(instant(a), instant(b));
+const isZero = ([seconds, nanos]) => seconds === 0 && nanos === 0;
+const minus = ([seconds, nanos], ms) => {
+    const total = nanos - (ms % 1000) * 1e6;
+    return total < 0 ? [seconds - Math.floor(ms / 1000) - 1, total + 1e9] : [seconds - Math.floor(ms / 1000), total];
+};
+/** A Timestamp as a Logging filter takes it. */
+const rfc3339 = ([seconds, nanos]) => `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
 /**
  * Printed tells which entries were printed, without remembering every id. An entry comes
- * twice only in these ways: a page read starts at the newest timestamp printed, so it returns
- * the entries at that timestamp again, and, as its filter was set when it began, also those
- * the tail prints while it runs; and the tail delivers entries that a page read printed while
- * the tail was open (the backfill, and the read that catches up at the end). So the ids kept
- * are those at the newest timestamp, those a page read under way may return again, and those
- * printed from pages while the tail is open: a few pages' worth however long the job prints.
+ * twice only in these ways: a page read looks back from the newest entry printed, so it
+ * returns again what was printed since its lower bound, and, as its filter was set when it
+ * began, also what the tail prints while it runs; and the tail delivers entries that a page
+ * read printed while the tail was open (the backfill, and the read that catches up at the
+ * end). So the ids kept are the last page's worth printed (a read looks back no further than
+ * the oldest of those can tell), those the tail printed while a read is under way, and those
+ * printed from pages while the tail is open.
  *
  * A set of ids is emptied by replacing it, never with clear(): once a set is in V8's old
  * generation, clear() allocates its new table there too, linked from the old one. Cleared for
  * nearly every entry of a chatty job, that doubled the action's peak memory in most runs.
  */
 class Printed {
+    #since = [0, 0];
     #newest = [0, 0];
-    #atNewest = new Set();
-    #forRead = new Set();
+    /** The last RECENT_ENTRIES printed, as a ring: ids and timestamps, the slot to write next. */
+    #ids = [];
+    #seconds = new Float64Array(RECENT_ENTRIES);
+    #nanos = new Int32Array(RECENT_ENTRIES);
+    #next = 0;
+    /** The newest timestamp of the entries that left the ring: a read looks back no further. */
+    #forgotten = [0, 0];
+    /** While a page read is under way, the ids it may return again. */
+    #forRead;
     #fromPages = new Set();
-    #tailOpen = true;
-    #pageReading = false;
+    #tailOpen = false;
+    /** Whether an entry came after one with a later timestamp. */
+    late = false;
+    /** The execution's creation: no read looks further back. */
+    since(time) {
+        this.#since = time;
+    }
     /** add says whether an entry is new, and remembers it as printed if so. */
     add(entry, source) {
         const id = entry.insertId;
-        if (!id || this.#atNewest.has(id) || this.#forRead.has(id) || this.#fromPages.has(id))
+        if (!id || this.#forRead?.has(id) || this.#fromPages.has(id))
             return false;
         const time = instant(entry);
-        const order = compare(time, this.#newest);
-        if (order > 0) {
+        if (compare(time, this.#newest) > 0)
             this.#newest = time;
-            this.#atNewest = new Set();
+        else
+            this.late ||= compare(time, this.#newest) < 0;
+        const slot = this.#next;
+        if (this.#ids.length === RECENT_ENTRIES) {
+            const left = [this.#seconds[slot], this.#nanos[slot]];
+            if (compare(left, this.#forgotten) > 0)
+                this.#forgotten = left;
         }
-        if (order >= 0)
-            this.#atNewest.add(id);
-        if (source === 'tail' && this.#pageReading)
+        this.#ids[slot] = id;
+        this.#seconds[slot] = time[0];
+        this.#nanos[slot] = time[1];
+        this.#next = (slot + 1) % RECENT_ENTRIES;
+        if (source === 'tail' && this.#forRead)
             this.#forRead.add(id);
         if (source === 'page' && this.#tailOpen)
             this.#fromPages.add(id);
         return true;
     }
-    /** A page read begins at the newest timestamp: the ids printed there are kept until it ends. */
-    pageReadStarted() {
-        this.#pageReading = true;
-        for (const id of this.#atNewest)
-            this.#forRead.add(id);
+    /** A page read begins: what it may return again is kept until it ends. Returns its lower bound, as a filter. */
+    readStarted() {
+        this.#forRead = new Set(this.#ids);
+        const from = [this.#since, isZero(this.#newest) ? this.#newest : minus(this.#newest, LOOKBACK_MS)].reduce((a, b) => compare(a, b) >= 0 ? a : b);
+        // Entries at or before the newest forgotten one may have been printed: start after it.
+        if (!isZero(this.#forgotten) && compare(this.#forgotten, from) >= 0)
+            return `timestamp>"${rfc3339(this.#forgotten)}"`;
+        return isZero(from) ? '' : `timestamp>="${rfc3339(from)}"`;
     }
-    pageReadEnded() {
-        this.#pageReading = false;
-        this.#forRead = new Set();
+    readEnded() {
+        this.#forRead = undefined;
     }
-    /** The newest timestamp printed, as a Logging filter takes it, or '' before any entry. */
-    newest() {
-        const [seconds, nanos] = this.#newest;
-        if (seconds === 0 && nanos === 0)
-            return '';
-        return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+    tailOpened() {
+        this.#tailOpen = true;
     }
-    /** Once the tail is closed, only page reads remain, and they overlap only at the newest timestamp. */
+    /** Once the tail is closed, it delivers nothing more that pages printed. */
     tailClosed() {
         this.#tailOpen = false;
         this.#fromPages = new Set();

@@ -37,6 +37,9 @@ function selector(request: Message): (entry: StoredEntry) => boolean {
   return entry => projects.has(entry.project) && matches(entry.entry);
 }
 
+/** The project whose quota a call uses: that of its first resource name. */
+const quotaProject = (request: Message) => String(request.resourceNames?.[0] ?? '').split('/')[1] ?? '';
+
 function listLogEntries(rt: Runtime, request: Message): Message {
   const select = selector(request);
   const orderBy = (request.orderBy ?? '').trim().replace(/\s+/g, ' ');
@@ -45,6 +48,7 @@ function listLogEntries(rt: Runtime, request: Message): Message {
   }
   const pageSize = request.pageSize ?? 0;
   if (pageSize < 0 || pageSize > MAX_PAGE_SIZE) throw invalidArgument(`page_size: must be between 0 and ${MAX_PAGE_SIZE}`);
+  rt.logs.quotas.read(quotaProject(request));
   const sign = orderBy === 'timestamp desc' ? -1 : 1;
   // Equal timestamps keep write (insert_id) order.
   const key = (entry: StoredEntry) => [
@@ -75,11 +79,13 @@ export function loggingService(rt: Runtime): Service {
           if (windowMs < 0 || windowMs > MAX_BUFFER_WINDOW_MS) {
             throw invalidArgument(`buffer_window: must be between 0 and ${MAX_BUFFER_WINDOW_MS} milliseconds`);
           }
-          const session = new TailSession(rt.logs, select, windowMs, entries => call.write({entries}));
+          const release = rt.logs.quotas.openTail(quotaProject(first));
+          const session = new TailSession(rt.logs, select, windowMs, rt.logs.quotas.tailEntriesPerMinute, response => call.write(response));
           return new Promise(resolve => {
             // The client ends the session by closing its side of the stream.
             const end = () => {
               session.close(true);
+              release();
               call.end();
               resolve(status.OK);
             };
@@ -87,6 +93,7 @@ export function loggingService(rt: Runtime): Service {
             else call.once('end', end);
             context.signal.addEventListener('abort', () => {
               session.close(false);
+              release();
               resolve(status.CANCELLED);
             });
           });
