@@ -16,12 +16,22 @@ const LONG_POLL_SECONDS = 30;
 const CANCEL_BOUND_MS = 5000;
 
 /**
- * Wake is a hint from outside Cloud Run that the execution may have just finished, such as the
- * platform's `Container called exit(N).` line in its log: fire() makes the wait read the execution
- * as soon as its floor allows, instead of at the end of a long poll. The hint itself costs no read.
+ * Wake is a hint from outside Cloud Run that the execution is ending, such as the platform's
+ * `Container called exit(N).` lines in its log, which come a few seconds before the execution
+ * shows it completed. Once fired, the wait reads the execution at its floor until it shows
+ * finished, instead of waiting for the end of a long poll; the hint itself costs no read. It stays
+ * fired, so a hint that comes before the wait begins is not lost.
  */
 export class Wake extends EventTarget {
+  #fired = false;
+
+  get fired(): boolean {
+    return this.#fired;
+  }
+
   fire(): void {
+    if (this.#fired) return;
+    this.#fired = true;
     this.dispatchEvent(new Event('wake'));
   }
 }
@@ -243,8 +253,8 @@ export async function waitForExecution(cloud: CloudRun, started: Started, waitin
 
 /**
  * hold long-polls the run's operation once, in its turn. Meanwhile the execution is read when its
- * turn comes if progress is due, and after a wake-up; the long poll goes on, and its answer is not
- * kept waiting by either.
+ * turn comes if progress is due, and at every turn once woken; the long poll goes on, and its answer
+ * is not kept waiting by either.
  */
 async function hold(
   cloud: CloudRun,
@@ -268,8 +278,10 @@ async function hold(
   let due = progressDue ? pace.free(ended.signal) : never;
   try {
     for (;;) {
-      const woken = new Promise<void>((resolve) =>
-        waiting.wake?.addEventListener('wake', () => resolve(), {once: true, signal: ended.signal}),
+      const woken = (
+        waiting.wake?.fired
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => waiting.wake?.addEventListener('wake', () => resolve(), {once: true, signal: ended.signal}))
       ).then(() => pace.free(ended.signal));
       const held = await abortable(Promise.race([poll, due, woken]), waiting.signal);
       if (held) return held;

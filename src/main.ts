@@ -11,6 +11,7 @@ import {
   startExecution,
   waitForExecution,
   WaitDeadline,
+  Wake,
   type Started,
   type Waiting,
 } from './execution.ts';
@@ -97,7 +98,11 @@ export async function run({getInput, env, io, version, signal = new AbortControl
       logs = new LogFollower(options, logSettings(job, facts), io);
       logs.start(started.execution);
     }
-    finished = await waitForExecution(cloud, started, {...waiting, deadline: waitDeadline(started.execution)});
+    // The platform logs each container's end a few seconds before the execution shows it
+    // completed: that line wakes the wait to read the execution, at no cost in reads.
+    const wake = new Wake();
+    void logs?.containersEnded.then(() => wake.fire());
+    finished = await waitForExecution(cloud, started, {...waiting, deadline: waitDeadline(started.execution), wake});
     io.remember('settled', 'true');
     await logs?.finish(finished);
     const tasks = finished.succeededCount === finished.taskCount ? [] : await listTasks(cloud, finished.name as string, retry);

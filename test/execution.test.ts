@@ -158,6 +158,18 @@ describe('the pace of the wait', () => {
     assert.equal(pollSignal?.aborted, true, 'the long poll was ended');
   });
 
+  it('keeps reading at its floor once woken, until the execution shows finished, even when woken before the long poll', async () => {
+    const wake = new Wake();
+    wake.fire();
+    const {cloud, reads, wait} = scripted({
+      waitOperation: (signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(rpcError(Status.CANCELLED)))),
+      executions: [running, running, succeeded],
+    });
+    assert.equal(await waitForExecution(cloud, started, wait({wake})), succeeded);
+    assert.deepEqual(reads.map((r) => r.read), ['WaitOperation', 'GetExecution', 'GetExecution', 'GetExecution']);
+    assert.ok(paced(reads), 'every read waited its turn');
+  });
+
   it('polls again at once after a long poll that held to its timeout, and reads progress during the next one', async () => {
     let progressRead: () => void = () => undefined;
     const read = new Promise<void>((resolve) => (progressRead = resolve));

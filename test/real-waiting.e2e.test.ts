@@ -75,6 +75,22 @@ describe('the wait for the migration, whatever WaitOperation does', {concurrency
   }
 });
 
+describe('the wait, woken by the log', () => {
+  it("reads the execution once the log shows its container ended, without waiting for a long poll that holds on", async () => {
+    const emulator = await emulatorWith('hold');
+    // A long poll that answers only well after the execution completed, as a late operation would.
+    emulator.faults.add({method: 'WaitOperation', delayMs: 25_000, times: Infinity});
+    const result = await action(emulator, {job: 'woken', command: JSON.stringify(['node', '-e', 'console.log("migrated")'])});
+    assert.equal(result.code, 0, result.log.join('\n'));
+    assert.equal(result.outputs.status, 'succeeded');
+    assert.ok(result.log.includes('migrated'));
+    const [poll] = emulator.callsTo('WaitOperation');
+    assert.equal(poll.code, Status.CANCELLED, 'the long poll was still holding when the run read the end, and was ended');
+    assert.equal(emulator.callsTo('WaitOperation').length, 1);
+    assert.ok(emulator.callsTo('GetExecution').length >= 1);
+  });
+});
+
 /** Runs the action and sends it `signal` once the job says it is migrating. */
 function killWhenMigrating(emulator: Emulator, inputs: Record<string, string>, signal: NodeJS.Signals) {
   let child: ChildProcess | undefined;
