@@ -8,7 +8,7 @@ import type {Io} from './io.ts';
 import {findBusy, handleBusy, withClaim, type Claimant} from './concurrency.ts';
 import {planJob, targetContainer} from './job-spec.ts';
 import {compactPlan, jobChanges} from './plan.ts';
-import {withRetries} from './retry.ts';
+import {backOff, withRetries} from './retry.ts';
 
 export type Located = Required<JobRef>;
 
@@ -16,6 +16,11 @@ export type Located = Required<JobRef>;
 const LOST_ANSWER = new Set<number>([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.UNKNOWN, Status.INTERNAL]);
 /** A write whose answer was lost is made again once: a second loss is not a passing fault. */
 const LOST_ANSWER_RETRIES = 1;
+/**
+ * Writes refused one after the other as conflicting (another writer, a job still reconciling) before
+ * the run gives up: runs that contend for a job lose at most once or twice before one holds it.
+ */
+const MAX_CONFLICTS = 5;
 
 export const locationName = (job: Located) => `projects/${job.project}/locations/${job.region}`;
 export const jobName = (job: Located) => `${locationName(job)}/jobs/${job.name}`;
@@ -71,6 +76,18 @@ export async function prepareJob(
   const name = jobName(job);
   const guard = inputs.concurrency !== 'allow';
   let lostAnswers = 0;
+  let conflicts = 0;
+  /** Looks again at a job that changed under this write, after a pause that grows each time. */
+  const conflicted = async (err: unknown, call: string, why: string) => {
+    if (conflicts >= MAX_CONFLICTS) {
+      throw new ActionError(
+        `${call} ${name} was refused ${conflicts + 1} times in a row as the job kept changing (${explain(err, call, name).message}). ` +
+          'Another writer, or a job that does not settle, keeps it moving. Nothing was run.',
+      );
+    }
+    io.info(`Job ${job.name} ${why}; looking at it again.`);
+    await backOff(waiting.retry, conflicts++);
+  };
   for (;;) {
     if (Date.now() > waiting.deadline) {
       throw new ActionError(`Job ${job.name} could not be claimed for this run in time: other runs kept it busy. Nothing was run.`);
@@ -93,6 +110,7 @@ export async function prepareJob(
     const busy = existing && guard ? await findBusy(cloud, existing, claimant.holder, waiting) : undefined;
     if (busy) {
       await handleBusy(busy, inputs.concurrency, cloud, name, waiting, io);
+      conflicts = 0;
       continue;
     }
 
@@ -117,11 +135,11 @@ export async function prepareJob(
         throw explain(err, call, name);
       }
       if (rpcCode(err) === Status.ABORTED || rpcCode(err) === Status.ALREADY_EXISTS) {
-        io.info(`Job ${job.name} was written by another run meanwhile; looking at it again.`);
+        await conflicted(err, call, 'was written by another run meanwhile');
         continue;
       }
       if (existing && rpcCode(err) === Status.NOT_FOUND) {
-        io.info(`Job ${job.name} was deleted meanwhile; looking at it again.`);
+        await conflicted(err, call, 'was deleted meanwhile');
         continue;
       }
       // The write may or may not have been made: reading the job again tells, and writing

@@ -23,7 +23,7 @@ import {targetContainer} from './job-spec.ts';
 import {consoleUrl, executionLogFilter, logsUrl} from './links.ts';
 import type {LogFollower, LogSettings} from './logs.ts';
 import {judge, seconds, type Outcome} from './outcome.ts';
-import type {RetryPolicy} from './retry.ts';
+import {backOff, type RetryPolicy} from './retry.ts';
 import {maskSecrets} from './secrets.ts';
 import {summaryMarkdown, type SummaryFacts} from './summary.ts';
 
@@ -73,13 +73,15 @@ export async function run({getInput, env, io, version, signal = new AbortControl
 
     if (inputs.dryRun) return await abortable(dryRun(cloud, job, inputs, waiting, io, version), signal);
     const claimant = {holder: holderId(env)};
+    let changes = 0;
     while (!started) {
       const target = await abortable(prepareJob(cloud, job, inputs, waiting, io, version, claimant), signal);
       if (signal.aborted) throw new Aborted(String(signal.reason));
       // Not abortable: once RunJob is sent, its answer names the execution to cancel.
-      started = await startExecution(cloud, target, runOverrides(inputs, targetContainer(target, inputs)?.name ?? undefined), retry, io).catch((err) => {
+      started = await startExecution(cloud, target, runOverrides(inputs, targetContainer(target, inputs)?.name ?? undefined), retry, io).catch(async (err) => {
         if (!(err instanceof JobChanged)) throw err;
         io.info(`Job ${job.name} was written by another run before this one started it; looking at it again.`);
+        await backOff(retry, changes++);
         return undefined;
       });
     }

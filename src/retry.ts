@@ -46,3 +46,13 @@ export async function withRetries<T>(read: () => Promise<T>, policy: RetryPolicy
     }
   }
 }
+
+/**
+ * backOff waits before the nth look again (from 0) at a job another writer changed: full jitter
+ * under a ceiling that doubles from the policy's first delay, so that runs that keep colliding, or
+ * a server that keeps refusing a write as a conflict, are not met with a hot loop of writes.
+ */
+export function backOff(policy: RetryPolicy, attempt: number): Promise<void> {
+  const ceiling = Math.min(policy.initialDelayMs * 2 ** attempt, policy.maxDelayMs);
+  return policy.sleep(Math.round(policy.random() * ceiling), policy.signal);
+}

@@ -71,6 +71,22 @@ describe('job writes, as real Cloud Run answers them', () => {
     assert.equal(emulator.callsTo('RunJob').length, 0);
   });
 
+  it('gives up with one error line, and no run, when every write is refused as a conflict, pausing between them', async (t) => {
+    const emulator = await registry(t);
+    assert.equal((await action(emulator, {job: 'unsettled', image: IMAGE, command: JSON.stringify(node(''))})).code, 0);
+    emulator.faults.add({method: 'UpdateJob', code: Status.ABORTED, message: 'The job is being reconciled.', times: Infinity});
+    const result = await action(emulator, {job: 'unsettled', image: IMAGE, command: JSON.stringify(node('console.log(2)'))});
+    assert.equal(result.code, 1);
+    const [error, ...others] = errorsOf(result);
+    assert.deepEqual(others, []);
+    assert.match(error, /^UpdateJob \S+\/jobs\/unsettled was refused 6 times in a row as the job kept changing \(.*The job is being reconciled.*\)\. .*Nothing was run\.$/);
+    const writes = emulator.callsTo('UpdateJob');
+    assert.equal(writes.length, 6);
+    assert.ok(writes.slice(2).every((w, i) => w.at > writes[i + 1].at), 'one write at a time');
+    assert.equal(emulator.callsTo('RunJob').length, 1, 'only the first run ran');
+    assertNoStackTrace(result);
+  });
+
   it('never sends back the execution token of a job it updates, so no extra execution runs', async (t) => {
     const emulator = await registry(t);
     emulator.putJob({
