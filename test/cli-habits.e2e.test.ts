@@ -1,46 +1,34 @@
 import assert from 'node:assert/strict';
-import {execFile, spawn} from 'node:child_process';
-import {cp, mkdir, mkdtemp, rm} from 'node:fs/promises';
+import {spawn} from 'node:child_process';
+import {mkdir} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
-import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import type {Emulator} from '../emulator/index.ts';
-import {ROOT} from '../scripts/local-runner.ts';
+import {copyCli, type CliRun, type CopiedCli} from './support/cli.ts';
 import {startTestEmulator} from './support/emulated.ts';
 
 const IMAGE = 'us-docker.pkg.dev/test-project/app/migrate:1';
 const node = (script: string) => JSON.stringify(['node', '-e', script]);
 
 let emulator: Emulator;
+let copy: CopiedCli;
 let dir: string;
 let cli: string;
 
 before(async () => {
   emulator = await startTestEmulator();
-  dir = await mkdtemp(join(tmpdir(), 'cli-habits-'));
-  await cp(join(ROOT, 'dist/cli'), join(dir, 'cli'), {recursive: true});
-  cli = join(dir, 'cli/index.js');
+  copy = await copyCli('cli-habits-');
+  ({dir, path: cli} = copy);
 });
 
 after(async () => {
   await emulator.stop();
-  await rm(dir, {recursive: true, force: true});
+  await copy.remove();
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cloudRunMigrate(args: string[], env: Record<string, string> = {CLOUD_RUN_EMULATOR_HOST: emulator.address}): Promise<CliRun> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [cli, ...args], {env: {PATH: process.env.PATH ?? '', HOME: dir, ...env}, cwd: dir}, (err, stdout, stderr) =>
-      resolve({code: err ? Number(err.code) : 0, stdout, stderr}),
-    ),
-  );
-}
+const cloudRunMigrate = (args: string[], env: Record<string, string> = {CLOUD_RUN_EMULATOR_HOST: emulator.address}): Promise<CliRun> =>
+  copy.run(args, env);
 
 const job = (name: string, ...more: string[]) => ['--job', name, '--project-id', 'test-project', '--image', IMAGE, ...more];
 const callsFor = (name: string) => emulator.calls.filter((call) => JSON.stringify(call.request).includes(`jobs/${name}`));

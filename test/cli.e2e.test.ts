@@ -1,48 +1,33 @@
 import assert from 'node:assert/strict';
-import {execFile, spawn} from 'node:child_process';
-import {cp, mkdtemp, readFile, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {spawn} from 'node:child_process';
+import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Emulator} from '../emulator/index.ts';
-import {ROOT} from '../scripts/local-runner.ts';
+import {copyCli, type CliRun, type CopiedCli} from './support/cli.ts';
 import {startTestEmulator} from './support/emulated.ts';
 
 const IMAGE = 'us-docker.pkg.dev/test-project/app/migrate:1';
 const node = (script: string) => JSON.stringify(['node', '-e', script]);
 
 let emulator: Emulator;
+let copy: CopiedCli;
 let dir: string;
 let cli: string;
 
 before(async () => {
   emulator = await startTestEmulator();
-  // The bundle, copied away from node_modules: it must run on its own.
-  dir = await mkdtemp(join(tmpdir(), 'cli-e2e-'));
-  await cp(join(ROOT, 'dist/cli'), join(dir, 'cli'), {recursive: true});
-  cli = join(dir, 'cli/index.js');
+  copy = await copyCli('cli-e2e-');
+  ({dir, path: cli} = copy);
 });
 
 after(async () => {
   await emulator.stop();
-  await rm(dir, {recursive: true, force: true});
+  await copy.remove();
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cloudRunMigrate(...args: string[]): Promise<CliRun> {
-  const env = {PATH: process.env.PATH ?? '', HOME: dir, CLOUD_RUN_EMULATOR_HOST: emulator.address};
-  return new Promise((resolve) =>
-    execFile(process.execPath, [cli, ...args], {env, cwd: dir}, (err, stdout, stderr) =>
-      resolve({code: err ? Number(err.code) : 0, stdout, stderr}),
-    ),
-  );
-}
+const cloudRunMigrate = (...args: string[]): Promise<CliRun> => copy.run(args, {CLOUD_RUN_EMULATOR_HOST: emulator.address});
 
 const job = (name: string, script: string, ...more: string[]) =>
   cloudRunMigrate('--job', name, '--project-id', 'test-project', '--image', IMAGE, '--command', node(script), ...more);
