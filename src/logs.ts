@@ -332,11 +332,13 @@ export class LogFollower {
     for (const entry of entries) {
       if (!this.#printed.add(entry, source)) continue;
       const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
-      const text = entry.textPayload ?? (entry.jsonPayload ? jsonText(entry.jsonPayload) : '');
+      const text = entry.textPayload ?? (entry.jsonPayload ? structuredText(entry.jsonPayload) : '');
       const last = entry.logName?.endsWith(SYSTEM_LOG) ? LAST_LINE.exec(text) : null;
       this.#exited.set(task, last !== null);
       if (last) this.#containerEnded(task, last[1], entry);
-      const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
+      // The marks go before the cleaned text, so that no line of the job's can fake one.
+      const mark = this.#io.marks[entry.severity as string] ?? '';
+      const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ${mark}` : mark;
       if (!text.includes('\n')) lines.push(prefix + cleanLine(text));
       else for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
     }
@@ -380,11 +382,17 @@ export class LogFollower {
 const jitter = (ms: number) => ms * (0.75 + Math.random() / 2);
 
 /**
- * A structured entry (a line of JSON the job wrote) is printed as that JSON, less the fields
- * Logging lifts into the entry (severity...), not as the Struct it travels as.
+ * A structured entry (a line of JSON the job wrote, less the fields Logging lifts into the entry:
+ * severity...) is printed as its message, then its other fields as JSON, if any are left; without
+ * a message, as that JSON. Not as the Struct it travels as.
  */
-const jsonText = (payload: protos.google.protobuf.IStruct) =>
-  JSON.stringify(serializer.toProto3JSON(loggingMessage('google.protobuf.Struct').fromObject(payload)));
+function structuredText(payload: protos.google.protobuf.IStruct): string {
+  const fields = serializer.toProto3JSON(loggingMessage('google.protobuf.Struct').fromObject(payload)) as Record<string, unknown>;
+  const {message, ...rest} = fields;
+  if (typeof message !== 'string') return JSON.stringify(fields);
+  const more = JSON.stringify(rest);
+  return more === '{}' ? message : `${message} ${more}`;
+}
 
 const attemptSuffix = (entry: LogEntry) => {
   const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);
