@@ -8,6 +8,7 @@ import {loggingGax, loggingMessage, type Undecoded} from './gax.ts';
 import {hasStarted} from './outcome.ts';
 import type {Io} from './io.ts';
 import {cleanLine} from './sanitize.ts';
+import type {SeverityMarks} from './severity.ts';
 
 type LogEntry = protos.google.logging.v2.ILogEntry;
 
@@ -78,6 +79,7 @@ export class LogFollower {
   readonly #client: LoggingServiceV2Client;
   readonly #settings: LogSettings;
   readonly #io: Io;
+  readonly #marks: SeverityMarks;
   readonly #printed = new Printed();
   readonly #last: string[] = [];
   /** Per task index, whether the last line printed for it was its container's end. */
@@ -107,6 +109,7 @@ export class LogFollower {
     this.#client = new LoggingServiceV2Client(options, loggingGax);
     this.#settings = settings;
     this.#io = io;
+    this.#marks = io.marks;
     this.#pollMs = settings.pollMs;
     this.containersEnded = new Promise((resolve) => (this.#markEnded = resolve));
   }
@@ -337,7 +340,7 @@ export class LogFollower {
       this.#exited.set(task, last !== null);
       if (last) this.#containerEnded(task, last[1], entry);
       // The marks go before the cleaned text, so that no line of the job's can fake one.
-      const mark = this.#io.marks[entry.severity as string] ?? '';
+      const mark = this.#marks[entry.severity as string] ?? '';
       const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ${mark}` : mark;
       if (!text.includes('\n')) lines.push(prefix + cleanLine(text));
       else for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));

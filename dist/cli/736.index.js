@@ -71,6 +71,7 @@ class LogFollower {
     #client;
     #settings;
     #io;
+    #marks;
     #printed = new Printed();
     #last = [];
     /** Per task index, whether the last line printed for it was its container's end. */
@@ -99,6 +100,7 @@ class LogFollower {
         this.#client = new _google_cloud_logging_api_build_src_v2_logging_service_v2_client_js__WEBPACK_IMPORTED_MODULE_1__/* .LoggingServiceV2Client */ .O(options, _gax_js__WEBPACK_IMPORTED_MODULE_4__/* .loggingGax */ .e7);
         this.#settings = settings;
         this.#io = io;
+        this.#marks = io.marks;
         this.#pollMs = settings.pollMs;
         this.containersEnded = new Promise((resolve) => (this.#markEnded = resolve));
     }
@@ -343,7 +345,7 @@ class LogFollower {
             if (last)
                 this.#containerEnded(task, last[1], entry);
             // The marks go before the cleaned text, so that no line of the job's can fake one.
-            const mark = this.#io.marks[entry.severity] ?? '';
+            const mark = this.#marks[entry.severity] ?? '';
             const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ${mark}` : mark;
             if (!text.includes('\n'))
                 lines.push(prefix + (0,_sanitize_js__WEBPACK_IMPORTED_MODULE_5__/* .cleanLine */ .Ow)(text));
