@@ -111,7 +111,8 @@ describe("the job's errors and warnings stand out in the workflow log", () => {
       'const [task, attempt] = [process.env.CLOUD_RUN_TASK_INDEX, Number(process.env.CLOUD_RUN_TASK_ATTEMPT)];',
       'console.log("hello from " + task);',
       'console.error("complaint from " + task);',
-      'process.exit(task === "1" && attempt === 0 ? 1 : 0);',
+      // The retry stays up a while, so that its lines are read while it runs.
+      'setTimeout(() => process.exit(task === "1" && attempt === 0 ? 1 : 0), attempt > 0 ? 1000 : 0);',
     ].join(' ');
     emulator.putJob({
       name: `projects/${PROJECT}/locations/us-central1/jobs/two-marked-tasks`,
