@@ -27,13 +27,13 @@ export const CUTS = {
   },
   /**
    * Logging's entry service, not its Config and Metrics services; a log entry decodes only what
-   * is printed of it, not its resource, severity, receive time, request, trace...
+   * is printed of it (its severity as a mark), not its resource, receive time, request, trace...
    */
   logging: {
     output: join(ROOT, 'src/logging-descriptors.json'),
     fullSet: join(ROOT, 'node_modules/@google-cloud/logging-api/build/protos/protos.json'),
     services: ['google.logging.v2.LoggingServiceV2'],
-    fields: {'google.logging.v2.LogEntry': ['logName', 'textPayload', 'jsonPayload', 'timestamp', 'insertId', 'labels']},
+    fields: {'google.logging.v2.LogEntry': ['logName', 'textPayload', 'jsonPayload', 'severity', 'timestamp', 'insertId', 'labels']},
   },
 } satisfies Record<string, Cut>;
 

@@ -24,6 +24,8 @@ const streams: Streams = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   drained: () => drained(process.stdout),
+  // A terminal shows colours; NO_COLOR (no-color.org), set to anything, says not to use them.
+  colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
 };
 
 function readCommandLine(): CommandLine | undefined {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import {drained} from './drain.ts';
 import {fenced} from './sanitize.ts';
+import {severityMarks, type SeverityMarks} from './severity.ts';
 
 /**
  * Io is everything a run says to the outside world. The action's logic speaks only
@@ -13,6 +14,8 @@ export interface Io {
    * stream's write, it returns false when the reader is behind: wait for drained() to print more.
    */
   untrusted(lines: string[]): boolean;
+  /** The prefix of a job line by its severity, coloured where this reader shows colour. */
+  readonly marks: SeverityMarks;
   /** Resolves once the reader has taken what was printed. */
   drained(): Promise<void>;
   warning(message: string): void;
@@ -27,13 +30,17 @@ export interface Io {
   remember(name: string, value: string): void;
 }
 
-/** githubIo speaks the runner's language: workflow commands, GITHUB_OUTPUT and the step summary. */
+/**
+ * githubIo speaks the runner's language: workflow commands, GITHUB_OUTPUT and the step summary.
+ * The runner's log viewer shows ANSI colours, whatever the step's stdout is.
+ */
 export const githubIo: Io = {
   info: (line) => core.info(line),
   untrusted: (lines) => {
     core.info(fenced(lines));
     return !process.stdout.writableNeedDrain;
   },
+  marks: severityMarks(true),
   drained: () => drained(process.stdout),
   warning: (message) => core.warning(message),
   fail: (message) => core.setFailed(message),

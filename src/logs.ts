@@ -8,6 +8,7 @@ import {loggingGax, loggingMessage, type Undecoded} from './gax.ts';
 import {hasStarted} from './outcome.ts';
 import type {Io} from './io.ts';
 import {cleanLine} from './sanitize.ts';
+import type {SeverityMarks} from './severity.ts';
 
 type LogEntry = protos.google.logging.v2.ILogEntry;
 
@@ -78,6 +79,7 @@ export class LogFollower {
   readonly #client: LoggingServiceV2Client;
   readonly #settings: LogSettings;
   readonly #io: Io;
+  readonly #marks: SeverityMarks;
   readonly #printed = new Printed();
   readonly #last: string[] = [];
   /** Per task index, whether the last line printed for it was its container's end. */
@@ -107,6 +109,7 @@ export class LogFollower {
     this.#client = new LoggingServiceV2Client(options, loggingGax);
     this.#settings = settings;
     this.#io = io;
+    this.#marks = io.marks;
     this.#pollMs = settings.pollMs;
     this.containersEnded = new Promise((resolve) => (this.#markEnded = resolve));
   }
@@ -332,11 +335,13 @@ export class LogFollower {
     for (const entry of entries) {
       if (!this.#printed.add(entry, source)) continue;
       const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
-      const text = entry.textPayload ?? (entry.jsonPayload ? jsonText(entry.jsonPayload) : '');
+      const text = entry.textPayload ?? (entry.jsonPayload ? structuredText(entry.jsonPayload) : '');
       const last = entry.logName?.endsWith(SYSTEM_LOG) ? LAST_LINE.exec(text) : null;
       this.#exited.set(task, last !== null);
       if (last) this.#containerEnded(task, last[1], entry);
-      const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
+      // The marks go before the cleaned text, so that no line of the job's can fake one.
+      const mark = this.#marks[entry.severity as string] ?? '';
+      const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ${mark}` : mark;
       if (!text.includes('\n')) lines.push(prefix + cleanLine(text));
       else for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) lines.push(prefix + cleanLine(line));
     }
@@ -380,11 +385,17 @@ export class LogFollower {
 const jitter = (ms: number) => ms * (0.75 + Math.random() / 2);
 
 /**
- * A structured entry (a line of JSON the job wrote) is printed as that JSON, less the fields
- * Logging lifts into the entry (severity...), not as the Struct it travels as.
+ * A structured entry (a line of JSON the job wrote, less the fields Logging lifts into the entry:
+ * severity...) is printed as its message, then its other fields as JSON, if any are left; without
+ * a message, as that JSON. Not as the Struct it travels as.
  */
-const jsonText = (payload: protos.google.protobuf.IStruct) =>
-  JSON.stringify(serializer.toProto3JSON(loggingMessage('google.protobuf.Struct').fromObject(payload)));
+function structuredText(payload: protos.google.protobuf.IStruct): string {
+  const fields = serializer.toProto3JSON(loggingMessage('google.protobuf.Struct').fromObject(payload)) as Record<string, unknown>;
+  const {message, ...rest} = fields;
+  if (typeof message !== 'string') return JSON.stringify(fields);
+  const more = JSON.stringify(rest);
+  return more === '{}' ? message : `${message} ${more}`;
+}
 
 const attemptSuffix = (entry: LogEntry) => {
   const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);

@@ -1,4 +1,5 @@
 import type {Io} from './io.ts';
+import {severityMarks} from './severity.ts';
 
 export interface Streams {
   /** Returns false, as a stream's write does, when the reader is behind. */
@@ -6,6 +7,8 @@ export interface Streams {
   stderr(text: string): void;
   /** Resolves once stdout's reader has taken what was written. */
   drained(): Promise<void>;
+  /** Whether stdout shows ANSI colours: a terminal does, a file or a CI system's log may not. */
+  readonly colour: boolean;
 }
 
 /** PlainIo also keeps what a caller needs once the run is over. */
@@ -22,7 +25,8 @@ const MASK = '***';
 /**
  * plainIo speaks to a terminal or another CI system: lines on stdout, warnings and the
  * failure on stderr with a `warning:` or `error:` prefix, and no workflow command at all.
- * Job lines are printed as they are: no runner reads them, so none can act as a command.
+ * Job lines are printed as they are: no runner reads them, so none can act as a command. Their
+ * severity marks are coloured only when stdout shows colour.
  */
 export function plainIo(streams: Streams, options: {debug: boolean}): PlainIo {
   const masks: string[] = [];
@@ -41,6 +45,7 @@ export function plainIo(streams: Streams, options: {debug: boolean}): PlainIo {
     hide,
     info: out,
     untrusted: (lines) => lines.reduce((keepingUp, line) => out(line) && keepingUp, true),
+    marks: severityMarks(streams.colour),
     drained: () => streams.drained(),
     warning: (message) => err(`warning: ${message}`),
     fail: (message) => {

@@ -56,7 +56,7 @@ describe('the command line, run from dist/cli/ against the emulator', () => {
     assert.equal(errors.length, 1, result.stderr);
     assert.match(errors[0], /^error: Execution cli-fails-\w{5} of job cli-fails failed after [\d.]+ s: the container exited with code 3: The container exited with an error\. Logs: https:\/\//);
     assert.doesNotMatch(result.stdout + result.stderr, /^::/m);
-    assert.match(result.stdout, /^relation customers already exists$/m);
+    assert.match(result.stdout, /^ERROR relation customers already exists$/m, 'a stderr line, marked without colour: stdout is no terminal');
     assert.equal(outputs(result.stdout).status, 'failed');
     assert.equal(outputs(result.stdout).exit_code, '3');
   });

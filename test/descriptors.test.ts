@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises';
 import {describe, it} from 'node:test';
 import loggingSet from '@google-cloud/logging-api/build/protos/protos.json' with {type: 'json'};
 import runSet from '@google-cloud/run/build/protos/protos.json' with {type: 'json'};
-import {protobuf} from 'google-gax';
+import {GrpcClient, protobuf} from 'google-gax';
 import {CUTS, cutDescriptors} from '../scripts/descriptors.ts';
 import loggingCut from '../src/logging-descriptors.json' with {type: 'json'};
 import runCut from '../src/run-descriptors.json' with {type: 'json'};
@@ -85,7 +85,14 @@ describe('the descriptors the clients load', () => {
     const fullType = protobuf.Root.fromJSON(loggingSet).lookupType('google.logging.v2.LogEntry');
     const cutType = protobuf.Root.fromJSON(loggingCut).lookupType('google.logging.v2.LogEntry');
     const decoded = cutType.toObject(cutType.decode(fullType.encode(fullType.fromObject(entry)).finish()), {longs: Number});
-    const {logName, jsonPayload, timestamp, insertId, labels} = entry;
-    assert.deepEqual(decoded, {logName, jsonPayload, timestamp, insertId, labels});
+    const {logName, jsonPayload, severity, timestamp, insertId, labels} = entry;
+    assert.deepEqual(decoded, {logName, jsonPayload, severity, timestamp, insertId, labels});
+  });
+
+  it("Logging: a log entry's severity reaches the client as its name, or as its number when it has none", () => {
+    const cutType = protobuf.Root.fromJSON(loggingCut).lookupType('google.logging.v2.LogEntry');
+    const options = GrpcClient['defaultOptions']() as protobuf.IConversionOptions;
+    const decoded = (severity: number) => cutType.toObject(cutType.decode(cutType.encode(cutType.fromObject({severity})).finish()), options).severity;
+    assert.deepEqual([decoded(500), decoded(400), decoded(0), decoded(450)], ['ERROR', 'WARNING', 'DEFAULT', 450]);
   });
 });

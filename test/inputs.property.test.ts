@@ -77,7 +77,7 @@ describe('the input parser, under generated input', () => {
           rejected++;
         }
         const failures: string[] = [];
-        const io = {info() {}, untrusted: () => true, drained: async () => undefined, warning() {}, debug() {}, mask() {}, output() {}, remember() {}, summary: async () => {}, fail: (m: string) => failures.push(m)} satisfies Io;
+        const io = {info() {}, untrusted: () => true, marks: {}, drained: async () => undefined, warning() {}, debug() {}, mask() {}, output() {}, remember() {}, summary: async () => {}, fail: (m: string) => failures.push(m)} satisfies Io;
         await run({getInput, env: {CLOUD_RUN_EMULATOR_HOST: emulator.address}, io, version: 'test'});
         assert.equal(failures.length, 1);
         assert.match(failures[0], /^Input "/);

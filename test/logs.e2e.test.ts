@@ -9,6 +9,9 @@ import {startTestEmulator} from './support/emulated.ts';
 const PROJECT = 'logs-project';
 const IMAGE = 'us-docker.pkg.dev/logs-project/app/migrate:1';
 const node = (script: string) => JSON.stringify(['node', '-e', script]);
+/** The marks of an ERROR and a WARNING line, as the runner receives them: coloured. */
+const ERROR = '\x1b[31mERROR\x1b[0m ';
+const WARNING = '\x1b[33mWARNING\x1b[0m ';
 
 let emulator: Emulator;
 before(async () => {
@@ -69,7 +72,7 @@ describe('the job\'s logs in the workflow log', () => {
     printed.forEach((line, i) => assert.equal(line.trimEnd(), `line ${i}`));
   });
 
-  it('shows a line of JSON the job wrote as that JSON, less the severity Logging lifts out of it', async () => {
+  it('shows a line of JSON the job wrote as its severity, its message, then the rest of that JSON, less the severity Logging lifts out of it', async () => {
     const result = await action({
       job: 'structured',
       command: node(
@@ -77,7 +80,7 @@ describe('the job\'s logs in the workflow log', () => {
       ),
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(jobLines(result).includes('{"message":"applied 3 migrations","count":3,"ok":true,"tags":["a",null],"detail":{"ms":12.5}}'), jobLines(result).join('\n'));
+    assert.ok(jobLines(result).includes('NOTICE applied 3 migrations {"count":3,"ok":true,"tags":["a",null],"detail":{"ms":12.5}}'), jobLines(result).join('\n'));
     const [entry] = emulator.logEntries().filter((e) => JSON.stringify(e).includes('applied 3 migrations')) as {severity?: string; textPayload?: string}[];
     assert.deepEqual([entry?.severity, entry?.textPayload], ['NOTICE', undefined]);
   });
@@ -89,7 +92,7 @@ describe('the job\'s logs in the workflow log', () => {
     });
     assert.equal(result.code, 1);
     const lines = jobLines(result);
-    for (const expected of ['first', 'last words', 'no newline at the end', 'Container called exit(4).']) {
+    for (const expected of ['first', 'last words', `${ERROR}no newline at the end`, `${WARNING}Container called exit(4).`]) {
       assert.ok(lines.includes(expected), `"${expected}" is in the log:\n${lines.join('\n')}`);
     }
   });
@@ -104,8 +107,8 @@ describe('the job\'s logs in the workflow log', () => {
     assert.ok(error > 0);
     assert.match(result.log[error + 1], /^Last 20 lines of the job's output:$/);
     const tail = result.log.slice(error + 2, error + 22);
-    assert.equal(tail.at(-2), 'ERROR: relation "users" already exists');
-    assert.equal(tail.at(-1), 'Container called exit(1).');
+    assert.equal(tail.at(-2), `${ERROR}ERROR: relation "users" already exists`);
+    assert.equal(tail.at(-1), `${WARNING}Container called exit(1).`);
   });
 
   it('lets no line of the job act as a workflow command or rewrite the log', async () => {

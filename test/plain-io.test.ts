@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {plainIo} from '../src/plain-io.ts';
 
-function terminal(debug = false) {
+function terminal(debug = false, colour = false) {
   const printed = {stdout: '', stderr: ''};
   const streams = {
     stdout: (text: string) => Boolean((printed.stdout += text)),
     stderr: (text: string) => void (printed.stderr += text),
     drained: async () => undefined,
+    colour,
   };
   const io = plainIo(streams, {debug});
   return {io, printed};
@@ -28,6 +29,17 @@ describe('plainIo', () => {
     const {io, printed} = terminal();
     io.untrusted(['::set-output name=status::succeeded', 'Applied 001_init.sql']);
     assert.equal(printed.stdout, '::set-output name=status::succeeded\nApplied 001_init.sql\n');
+  });
+
+  it('marks errors and warnings by name, coloured only when stdout shows colour, and leaves DEFAULT unmarked', () => {
+    const plain = terminal(false, false).io.marks;
+    assert.deepEqual([plain.ERROR, plain.WARNING, plain.NOTICE, plain.DEFAULT], ['ERROR ', 'WARNING ', 'NOTICE ', undefined]);
+    assert.equal(plain[500], 'ERROR ', 'an enum decoded as its number');
+    const coloured = terminal(false, true).io.marks;
+    assert.deepEqual(
+      [coloured.ERROR, coloured.CRITICAL, coloured.WARNING, coloured.NOTICE, coloured[400]],
+      ['\x1b[31mERROR\x1b[0m ', '\x1b[31mCRITICAL\x1b[0m ', '\x1b[33mWARNING\x1b[0m ', 'NOTICE ', '\x1b[33mWARNING\x1b[0m '],
+    );
   });
 
   it('hides a masked value, each line of it, wherever it is printed later', () => {

@@ -10,6 +10,7 @@ import {clientOptions, type Execution} from '../src/clients.ts';
 import type {Io} from '../src/io.ts';
 import {loggingGax} from '../src/gax.ts';
 import {LogFollower} from '../src/logs.ts';
+import {severityMarks} from '../src/severity.ts';
 import {LoggingServiceV2Client} from '@google-cloud/logging-api/build/src/v2/logging_service_v2_client.js';
 
 /**
@@ -190,8 +191,8 @@ describe("logs within Cloud Logging's quotas", () => {
       );
       assert.equal(result.code, 0, result.log.join('\n'));
       assert.ok(existsSync(go));
-      const shown = result.log.filter((l) => ['waiting', 'went on', 'Container called exit(0).'].includes(l));
-      assert.deepEqual(shown, ['waiting', 'went on', 'Container called exit(0).']);
+      const shown = result.log.filter((l) => ['waiting', 'went on', 'INFO Container called exit(0).'].includes(l));
+      assert.deepEqual(shown, ['waiting', 'went on', 'INFO Container called exit(0).']);
       assert.ok(emulator.callsTo('TailLogEntries').every((c) => c.code === Status.RESOURCE_EXHAUSTED));
     } finally {
       rmSync(dir, {recursive: true, force: true});
@@ -229,7 +230,7 @@ describe('entries that come late', () => {
     const emulator = await emulatorWith({logIngestionDelayMs: 1500});
     const result = await action(emulator, {job: 'slow-ingestion', command: node('console.log("first"); setTimeout(() => { console.log("last words"); process.exit(3); }, 200)')});
     assert.equal(result.code, 1);
-    for (const line of ['first', 'last words', 'Container called exit(3).']) assert.ok(result.log.includes(line), `${line}:\n${result.log.join('\n')}`);
+    for (const line of ['first', 'last words', '\x1b[33mWARNING\x1b[0m Container called exit(3).']) assert.ok(result.log.includes(line), `${line}:\n${result.log.join('\n')}`);
   });
 });
 
@@ -257,7 +258,7 @@ describe('the end of the logs', () => {
     const result = await action(emulator, {job: 'timed-out', timeout: '2s', command: node('console.log("working"); setInterval(() => {}, 1000)')});
     assert.equal(result.outputs.status, 'timed_out', result.log.join('\n'));
     assert.ok(result.log.includes('working'));
-    assert.ok(result.log.includes('Container terminated on signal 15.'), result.log.join('\n'));
+    assert.ok(result.log.includes('\x1b[33mWARNING\x1b[0m Container terminated on signal 15.'), result.log.join('\n'));
     assert.ok(result.exitedAt - completionMs(emulator, result.outputs.execution) < PROMPT_MS);
   });
 });
@@ -278,6 +279,7 @@ describe('the containers ended, as the logs tell', () => {
   const silentIo = (): Io => ({
     info: () => undefined,
     untrusted: () => true,
+    marks: severityMarks(false),
     drained: async () => undefined,
     warning: () => undefined,
     fail: () => undefined,
@@ -322,7 +324,7 @@ describe('the containers ended, as the logs tell', () => {
     try {
       await follower.containersEnded;
       const ends = follower.lastLines().filter((l) => l.includes('Container called exit'));
-      assert.deepEqual(ends.sort(), ['[task 0] Container called exit(0).', '[task 1, attempt 2] Container called exit(0).', '[task 1] Container called exit(1).'].sort());
+      assert.deepEqual(ends.sort(), ['[task 0] INFO Container called exit(0).', '[task 1, attempt 2] INFO Container called exit(0).', '[task 1] WARNING Container called exit(1).'].sort());
       assert.equal((emulator.executions(jobName)[0] as Execution).succeededCount, 2);
     } finally {
       await follower.close();
@@ -337,12 +339,12 @@ describe('the containers ended, as the logs tell', () => {
       let ended = false;
       void follower.containersEnded.then(() => (ended = true));
       const firstExit = async () => {
-        while (!follower.lastLines().includes('Container called exit(1).')) await new Promise((r) => setTimeout(r, 50));
+        while (!follower.lastLines().includes('WARNING Container called exit(1).')) await new Promise((r) => setTimeout(r, 50));
       };
       await firstExit();
       assert.equal(ended, false, 'not ended after the first attempt');
       await follower.containersEnded;
-      assert.ok(follower.lastLines().includes('Container called exit(0).'));
+      assert.ok(follower.lastLines().includes('INFO Container called exit(0).'));
     } finally {
       await follower.close();
     }

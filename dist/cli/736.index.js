@@ -71,6 +71,7 @@ class LogFollower {
     #client;
     #settings;
     #io;
+    #marks;
     #printed = new Printed();
     #last = [];
     /** Per task index, whether the last line printed for it was its container's end. */
@@ -99,6 +100,7 @@ class LogFollower {
         this.#client = new _google_cloud_logging_api_build_src_v2_logging_service_v2_client_js__WEBPACK_IMPORTED_MODULE_1__/* .LoggingServiceV2Client */ .O(options, _gax_js__WEBPACK_IMPORTED_MODULE_4__/* .loggingGax */ .e7);
         this.#settings = settings;
         this.#io = io;
+        this.#marks = io.marks;
         this.#pollMs = settings.pollMs;
         this.containersEnded = new Promise((resolve) => (this.#markEnded = resolve));
     }
@@ -337,12 +339,14 @@ class LogFollower {
             if (!this.#printed.add(entry, source))
                 continue;
             const task = Number(entry.labels?.[TASK_LABEL] ?? 0);
-            const text = entry.textPayload ?? (entry.jsonPayload ? jsonText(entry.jsonPayload) : '');
+            const text = entry.textPayload ?? (entry.jsonPayload ? structuredText(entry.jsonPayload) : '');
             const last = entry.logName?.endsWith(SYSTEM_LOG) ? LAST_LINE.exec(text) : null;
             this.#exited.set(task, last !== null);
             if (last)
                 this.#containerEnded(task, last[1], entry);
-            const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ` : '';
+            // The marks go before the cleaned text, so that no line of the job's can fake one.
+            const mark = this.#marks[entry.severity] ?? '';
+            const prefix = this.#multiTask ? `[task ${task}${attemptSuffix(entry)}] ${mark}` : mark;
             if (!text.includes('\n'))
                 lines.push(prefix + (0,_sanitize_js__WEBPACK_IMPORTED_MODULE_5__/* .cleanLine */ .Ow)(text));
             else
@@ -387,10 +391,18 @@ class LogFollower {
 /** Between 3/4 and 5/4 of `ms`, so that runs started together do not read together. */
 const jitter = (ms) => ms * (0.75 + Math.random() / 2);
 /**
- * A structured entry (a line of JSON the job wrote) is printed as that JSON, less the fields
- * Logging lifts into the entry (severity...), not as the Struct it travels as.
+ * A structured entry (a line of JSON the job wrote, less the fields Logging lifts into the entry:
+ * severity...) is printed as its message, then its other fields as JSON, if any are left; without
+ * a message, as that JSON. Not as the Struct it travels as.
  */
-const jsonText = (payload) => JSON.stringify(google_gax__WEBPACK_IMPORTED_MODULE_2__.serializer.toProto3JSON((0,_gax_js__WEBPACK_IMPORTED_MODULE_4__/* .loggingMessage */ .Dx)('google.protobuf.Struct').fromObject(payload)));
+function structuredText(payload) {
+    const fields = google_gax__WEBPACK_IMPORTED_MODULE_2__.serializer.toProto3JSON((0,_gax_js__WEBPACK_IMPORTED_MODULE_4__/* .loggingMessage */ .Dx)('google.protobuf.Struct').fromObject(payload));
+    const { message, ...rest } = fields;
+    if (typeof message !== 'string')
+        return JSON.stringify(fields);
+    const more = JSON.stringify(rest);
+    return more === '{}' ? message : `${message} ${more}`;
+}
 const attemptSuffix = (entry) => {
     const attempt = Number(entry.labels?.[ATTEMPT_LABEL] ?? 0);
     return attempt > 0 ? `, attempt ${attempt + 1}` : '';
