@@ -253,6 +253,16 @@ describe('the end of the logs', () => {
     });
   }
 
+  it("keeps the last attempt's lines of a task the platform retried, however soon after the first they come", async () => {
+    const emulator = await emulatorWith();
+    const retried = node('if (process.env.CLOUD_RUN_TASK_ATTEMPT === "0") { console.log("first try"); process.exit(1); } console.log("second try");');
+    for (let run = 0; run < 3; run++) {
+      const result = await action(emulator, {job: `retried-${run}`, max_retries: '1', command: retried});
+      assert.equal(result.code, 0, result.log.join('\n'));
+      for (const line of ['first try', 'second try']) assert.ok(result.log.includes(line), `${line}:\n${result.log.join('\n')}`);
+    }
+  });
+
   it('ends as soon as the platform says the container ended after a task timeout', async () => {
     const emulator = await emulatorWith();
     const result = await action(emulator, {job: 'timed-out', timeout: '2s', command: node('console.log("working"); setInterval(() => {}, 1000)')});
