@@ -76,6 +76,7 @@ class LogFollower {
     #last = [];
     /** Per task index, whether the last line printed for it was its container's end. */
     #exited = new Map();
+    /** The tasks whose final attempt ended, as the log says: exit 0, or the last attempt allowed. */
     #endedTasks = new Set();
     #stop = new AbortController();
     #markEnded;
@@ -125,8 +126,12 @@ class LogFollower {
     async finish(execution) {
         const tasks = (0,_outcome_js__WEBPACK_IMPORTED_MODULE_6__/* .hasStarted */ .gd)(execution) ? (execution.taskCount ?? 1) : 0;
         // Once entries have come out of order, more may come after the last line: wait for quiet then too.
+        // A task is done with when its last line is the end of its final attempt: a retried task's first
+        // end is not its last, and a cancelled one's final end may never come (quiet ends the drain then).
         const caughtUp = () => this.#failed ||
-            (!this.#backfilling && !this.#printed.late && Array.from({ length: tasks }, (_, i) => this.#exited.get(i)).every(Boolean));
+            (!this.#backfilling &&
+                !this.#printed.late &&
+                Array.from({ length: tasks }, (_, i) => this.#exited.get(i) && this.#endedTasks.has(i)).every(Boolean));
         const ended = Date.now();
         const quietFrom = () => Math.max(ended, this.#lastArrival) + this.#settings.settleMs;
         // One page read now catches up at once, instead of waiting out the tail's buffer window.
@@ -322,7 +327,10 @@ class LogFollower {
                 return { entries, nextPageToken: response?.nextPageToken ?? '' };
             }
             catch (err) {
-                if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) !== google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.RESOURCE_EXHAUSTED || this.#stopped)
+                // Once the follower has stopped, a refused read is no failure to read the logs: nothing waits for it.
+                if (this.#stopped)
+                    return { entries: [], nextPageToken: '' };
+                if ((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .rpcCode */ .t4)(err) !== google_gax__WEBPACK_IMPORTED_MODULE_2__.Status.RESOURCE_EXHAUSTED)
                     throw err;
                 this.#pollMs = Math.min(MAX_POLL_MS, this.#pollMs * 2);
                 this.#io.debug(`Cloud Logging's read quota is used up for now (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(err)}); reading again shortly.`);

@@ -84,6 +84,7 @@ export class LogFollower {
   readonly #last: string[] = [];
   /** Per task index, whether the last line printed for it was its container's end. */
   readonly #exited = new Map<number, boolean>();
+  /** The tasks whose final attempt ended, as the log says: exit 0, or the last attempt allowed. */
   readonly #endedTasks = new Set<number>();
   readonly #stop = new AbortController();
   #markEnded!: () => void;
@@ -137,9 +138,13 @@ export class LogFollower {
   async finish(execution: Execution): Promise<void> {
     const tasks = hasStarted(execution) ? (execution.taskCount ?? 1) : 0;
     // Once entries have come out of order, more may come after the last line: wait for quiet then too.
+    // A task is done with when its last line is the end of its final attempt: a retried task's first
+    // end is not its last, and a cancelled one's final end may never come (quiet ends the drain then).
     const caughtUp = () =>
       this.#failed ||
-      (!this.#backfilling && !this.#printed.late && Array.from({length: tasks}, (_, i) => this.#exited.get(i)).every(Boolean));
+      (!this.#backfilling &&
+        !this.#printed.late &&
+        Array.from({length: tasks}, (_, i) => this.#exited.get(i) && this.#endedTasks.has(i)).every(Boolean));
     const ended = Date.now();
     const quietFrom = () => Math.max(ended, this.#lastArrival) + this.#settings.settleMs;
     // One page read now catches up at once, instead of waiting out the tail's buffer window.
@@ -320,7 +325,9 @@ export class LogFollower {
         this.#pollMs = Math.max(this.#settings.pollMs, this.#pollMs - this.#settings.pollMs / 4);
         return {entries, nextPageToken: response?.nextPageToken ?? ''};
       } catch (err) {
-        if (rpcCode(err) !== Status.RESOURCE_EXHAUSTED || this.#stopped) throw err;
+        // Once the follower has stopped, a refused read is no failure to read the logs: nothing waits for it.
+        if (this.#stopped) return {entries: [], nextPageToken: ''};
+        if (rpcCode(err) !== Status.RESOURCE_EXHAUSTED) throw err;
         this.#pollMs = Math.min(MAX_POLL_MS, this.#pollMs * 2);
         this.#io.debug(`Cloud Logging's read quota is used up for now (${errorMessage(err)}); reading again shortly.`);
         await sleep(ceiling / 2 + Math.random() * (ceiling / 2), undefined, {signal: this.#stop.signal}).catch(() => undefined);
