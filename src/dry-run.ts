@@ -1,13 +1,11 @@
-import {Status} from 'google-gax';
 import type {CloudRun, Job} from './clients.ts';
-import {ActionError, errorMessage, explain, rpcCode} from './errors.ts';
+import {ActionError, errorMessage, explain} from './errors.ts';
 import {awaitJobOperation, type Waiting} from './execution.ts';
 import type {Inputs} from './inputs.ts';
 import type {Io} from './io.ts';
-import {jobName, locationName, refuseUnsafe, type Located} from './job.ts';
+import {jobName, locationName, readJob, refuseUnsafe, type Located} from './job.ts';
 import {planJob, targetContainer} from './job-spec.ts';
 import {compactPlan, jobChanges, planMarkdown, type Change} from './plan.ts';
-import {withRetries} from './retry.ts';
 
 /**
  * dryRun shows what a run would do to the job and lets Cloud Run validate it: the job this run
@@ -16,10 +14,7 @@ import {withRetries} from './retry.ts';
  */
 export async function dryRun(cloud: CloudRun, job: Located, inputs: Inputs, waiting: Waiting, io: Io, version: string): Promise<void> {
   const name = jobName(job);
-  const existing = await withRetries(async () => (await cloud.jobs.getJob({name}))[0], waiting.retry).catch((err) => {
-    if (rpcCode(err) === Status.NOT_FOUND) return undefined;
-    throw explain(err, 'GetJob', name);
-  });
+  const existing = await readJob(cloud, name, waiting.retry);
   if (!existing && (!inputs.ownsSpec || inputs.image === undefined)) {
     throw new ActionError(
       `Dry run: job ${job.name} was not found in project ${job.project}, region ${job.region}, and without "image" a run would not create it.`,

@@ -8,7 +8,7 @@ import type {Io} from './io.ts';
 import {findBusy, handleBusy, withClaim, type Claimant} from './concurrency.ts';
 import {planJob, targetContainer} from './job-spec.ts';
 import {compactPlan, jobChanges} from './plan.ts';
-import {backOff, withRetries} from './retry.ts';
+import {backOff, withRetries, type RetryPolicy} from './retry.ts';
 
 export type Located = Required<JobRef>;
 
@@ -57,6 +57,14 @@ export async function locate(job: JobRef, cloud: CloudRun, credentialsFile: stri
   return {...job, project};
 }
 
+/** readJob is the job as it stands, or undefined when there is none. */
+export async function readJob(cloud: CloudRun, name: string, retry: RetryPolicy): Promise<Job | undefined> {
+  return withRetries(async () => (await cloud.jobs.getJob({name}))[0], retry).catch((err) => {
+    if (rpcCode(err) === Status.NOT_FOUND) return undefined;
+    throw explain(err, 'GetJob', name);
+  });
+}
+
 /**
  * prepareJob makes the job hold what the inputs ask for, claims it for this run unless
  * concurrency is allow, and returns it as it now stands, its etag pinning what will run.
@@ -92,10 +100,7 @@ export async function prepareJob(
     if (Date.now() > waiting.deadline) {
       throw new ActionError(`Job ${job.name} could not be claimed for this run in time: other runs kept it busy. Nothing was run.`);
     }
-    const existing = await withRetries(async () => (await cloud.jobs.getJob({name}))[0], waiting.retry).catch((err) => {
-      if (rpcCode(err) === Status.NOT_FOUND) return undefined;
-      throw explain(err, 'GetJob', name);
-    });
+    const existing = await readJob(cloud, name, waiting.retry);
     if (!existing && !inputs.ownsSpec) {
       throw new ActionError(
         `Job ${job.name} was not found in project ${job.project}, region ${job.region}. ` +
